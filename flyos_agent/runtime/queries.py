@@ -1,0 +1,172 @@
+"""Read-side verbs of the Manager: get, get-config, compare, history."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from immutables import Map
+
+from flyos_agent.datastore import tree as trees
+from flyos_agent.datastore.diff import ChangeOp, diff_trees
+from flyos_agent.datastore.edit import merge_children
+from flyos_agent.datastore.paths import format_path, parse_path
+from flyos_agent.datastore.store import Datastore
+from flyos_agent.datastore.xpath import XPathError, select
+from flyos_agent.errors import InvalidValue
+from flyos_agent.schema import Kind, SchemaNode
+
+if TYPE_CHECKING:
+    from flyos_agent.backends.base import Backend
+    from flyos_agent.datastore.journal import Journal
+    from flyos_agent.datastore.store import Datastores
+    from flyos_agent.runtime.sessions import Session
+    from flyos_agent.schema import Schema
+
+WITH_DEFAULTS = ("explicit", "trim", "report-all", "report-all-tagged")
+
+
+class ConfigQueries:
+    """Mixed into Manager: everything that reads configuration or history."""
+
+    schema: Schema
+    stores: Datastores
+    journal: Journal
+    backend: Backend
+
+    def _check(self, session: Session, action: str) -> None:
+        raise NotImplementedError
+
+    def get_config(
+        self,
+        session: Session,
+        source: str = "running",
+        *,
+        path: str | None = None,
+        xpath: str | None = None,
+        with_defaults: str = "explicit",
+    ) -> dict[str, Any]:
+        """Configuration of `source` as RFC 7951 JSON, optionally filtered.
+
+        `path` selects one subtree by instance path; `xpath` selects the nodes an
+        XPath 1.0 expression returns (with their ancestors and list keys).
+        """
+        self._check(session, "read")
+        tree = self.source_tree(session, source)
+        return self._render(self._filter(tree, path, xpath), with_defaults)
+
+    def get(
+        self,
+        session: Session,
+        *,
+        path: str | None = None,
+        xpath: str | None = None,
+        with_defaults: str = "explicit",
+    ) -> dict[str, Any]:
+        """Running configuration plus operational state from the backend."""
+        self._check(session, "read")
+        tree = self.stores.running
+        state_plain = self.backend.state(tree)
+        if state_plain:
+            state = trees.tree_from_plain(self.schema, state_plain, config_only=False)
+            tree = merge_children(self.schema.roots, tree, state)
+        return self._render(self._filter(tree, path, xpath), with_defaults)
+
+    def source_tree(self, session: Session, source: str) -> Map[str, Any]:
+        """The tree of a datastore name, or of `rollback:N` / `commit:ID`."""
+        kind, _, number = source.partition(":")
+        if number:
+            if not number.isdigit():
+                raise InvalidValue(f"'{source}': expected {kind}:<number>")
+            if kind == "commit":
+                return self.journal.tree_at(int(number))
+            if kind == "rollback":
+                return self.journal.tree_at(self._commit_id_back(int(number)))
+            raise InvalidValue(f"unknown source '{source}'")
+        return self.stores.tree(Datastore.parse(source), session.id)
+
+    def _commit_id_back(self, index: int) -> int:
+        raise NotImplementedError
+
+    def compare(
+        self, session: Session, source: str = "running", target: str = "candidate"
+    ) -> list[dict[str, Any]]:
+        """YANG-aware diff from `source` to `target`: one entry per changed unit,
+        with the leaves that changed (old and new values)."""
+        self._check(session, "read")
+        old = self.source_tree(session, source)
+        new = self.source_tree(session, target)
+        changes = diff_trees(self.schema, old, new)
+        out = []
+        for change in changes:
+            item: dict[str, Any] = {
+                "operation": change.op.value,
+                "target": format_path(self.schema, change.path),
+            }
+            if change.op is ChangeOp.CREATE:
+                item["value"] = _local_plain(change.node, change.new)
+            elif change.op is ChangeOp.MODIFY:
+                item["leaves"] = _leaf_changes(change.node, change.old, change.new)
+            out.append(item)
+        return out
+
+    def history(self, session: Session, limit: int | None = None) -> list[dict[str, Any]]:
+        """Commit history, newest first, with the rollback index of each commit."""
+        self._check(session, "read")
+        return [
+            {
+                "rollback": index,
+                "commit-id": record.id,
+                "time": record.time,
+                "user": record.user,
+                "channel": record.channel,
+                "comment": record.comment,
+                "changes": record.changes,
+            }
+            for index, record in enumerate(self.journal.history(limit))
+        ]
+
+    # ------------------------------------------------------------------ helpers
+
+    def _filter(self, tree: Map[str, Any], path: str | None, xpath: str | None) -> Map[str, Any]:
+        if path:
+            instance = parse_path(self.schema, path)
+            value = trees.get(tree, instance)
+            if value is None:
+                return trees.EMPTY
+            return trees.set_at(trees.EMPTY, instance, value, self.schema)
+        if xpath:
+            try:
+                selected = select(self.schema, tree, xpath)
+            except XPathError as exc:
+                raise InvalidValue(f"bad XPath filter '{xpath}': {exc}") from None
+            result: Map[str, Any] = trees.EMPTY
+            for instance in selected:
+                value = trees.get(tree, instance)
+                if value is not None:
+                    result = trees.set_at(result, instance, value, self.schema)
+            return result
+        return tree
+
+    def _render(self, tree: Map[str, Any], with_defaults: str) -> dict[str, Any]:
+        if with_defaults not in WITH_DEFAULTS:
+            raise InvalidValue(f"with-defaults must be one of {', '.join(WITH_DEFAULTS)}")
+        mode = "report-all" if with_defaults == "report-all-tagged" else with_defaults
+        return trees.tree_to_plain(self.schema, tree, defaults=mode)
+
+
+def _local_plain(node: SchemaNode, value: Map[str, Any] | None) -> dict[str, Any]:
+    assert value is not None
+    local = Map({k: v for k, v in value.items() if node.children[k].kind is not Kind.LIST})
+    return trees.entry_to_plain(node, local)
+
+
+def _leaf_changes(
+    node: SchemaNode, old: Map[str, Any] | None, new: Map[str, Any] | None
+) -> dict[str, Any]:
+    before = _local_plain(node, old) if old is not None else {}
+    after = _local_plain(node, new) if new is not None else {}
+    return {
+        name: {"old": before.get(name), "new": after.get(name)}
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    }

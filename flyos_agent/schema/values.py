@@ -1,0 +1,245 @@
+"""Leaf values: parse any channel's representation into one canonical Python value.
+
+Canonical values are what the datastore stores and compares: `int` for the
+integer types, `bool` for boolean, `True` for empty, `Decimal` for decimal64,
+`str` for everything else (enumeration names, strings, addresses). Address and
+prefix types from ietf-inet-types are canonicalised the way libyang does it
+(IPv6 compressed and lower case, host bits of a prefix cleared), so that two
+spellings of one prefix are one list key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+import regex
+
+from flyos_agent.schema.nodes import LeafType, Pattern
+
+INTEGER_BOUNDS: dict[str, tuple[int, int]] = {
+    "int8": (-(2**7), 2**7 - 1),
+    "int16": (-(2**15), 2**15 - 1),
+    "int32": (-(2**31), 2**31 - 1),
+    "int64": (-(2**63), 2**63 - 1),
+    "uint8": (0, 2**8 - 1),
+    "uint16": (0, 2**16 - 1),
+    "uint32": (0, 2**32 - 1),
+    "uint64": (0, 2**64 - 1),
+}
+JSON_STRING_INTEGERS = frozenset({"int64", "uint64"})
+
+
+class InvalidValue(ValueError):
+    """A value that does not fit its YANG type; the message says why."""
+
+
+@cache
+def compile_pattern(xsd: str) -> regex.Pattern[str]:
+    """Compile an XSD regular expression (implicitly anchored) for `fullmatch`."""
+    out: list[str] = []
+    in_class = False
+    escaped = False
+    for char in xsd:
+        if escaped:
+            out.append(char)
+            escaped = False
+        elif char == "\\":
+            out.append(char)
+            escaped = True
+        elif char == "[":
+            in_class = True
+            out.append(char)
+        elif char == "]":
+            in_class = False
+            out.append(char)
+        elif char in "^$" and not in_class:
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    return regex.compile("".join(out))
+
+
+def _matches(pattern: Pattern, text: str) -> bool:
+    return (compile_pattern(pattern.regex).fullmatch(text) is not None) != pattern.invert
+
+
+def _in_intervals(value: int | Decimal, intervals: tuple[tuple[int, int], ...]) -> bool:
+    return any(lo <= value <= hi for lo, hi in intervals)
+
+
+def _describe_intervals(intervals: tuple[tuple[int, int], ...]) -> str:
+    return " | ".join(str(lo) if lo == hi else f"{lo}..{hi}" for lo, hi in intervals)
+
+
+def _parse_integer(lt: LeafType, raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise InvalidValue(f"{raw!r} is not an integer")
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, str):
+        text = raw.strip()
+        if not text or not text.lstrip("+-").isdigit():
+            raise InvalidValue(f"'{raw}' is not an integer")
+        value = int(text)
+    else:
+        raise InvalidValue(f"{raw!r} is not an integer")
+    lo, hi = INTEGER_BOUNDS[lt.base]
+    if not lo <= value <= hi:
+        raise InvalidValue(f"{value} is out of the {lt.base} range {lo}..{hi}")
+    if lt.ranges and not _in_intervals(value, lt.ranges):
+        raise InvalidValue(f"{value} is out of range {_describe_intervals(lt.ranges)}")
+    return value
+
+
+def _parse_decimal(lt: LeafType, raw: Any) -> Decimal:
+    if isinstance(raw, bool):
+        raise InvalidValue(f"{raw!r} is not a decimal number")
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise InvalidValue(f"'{raw}' is not a decimal number") from None
+    digits = lt.fraction_digits or 1
+    exponent = value.as_tuple().exponent
+    if not value.is_finite() or (isinstance(exponent, int) and -exponent > digits):
+        raise InvalidValue(f"'{raw}' has more than {digits} fraction digits")
+    if lt.ranges and not _in_intervals(value, lt.ranges):
+        raise InvalidValue(f"{value} is out of range {_describe_intervals(lt.ranges)}")
+    return value.quantize(Decimal(1).scaleb(-digits))
+
+
+def _parse_boolean(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if raw in ("true", "false"):
+        return raw == "true"
+    raise InvalidValue(f"'{raw}' is not a boolean (true or false)")
+
+
+def _canonical_inet(lt: LeafType, text: str) -> str:
+    """Canonical text of inet address/prefix types, as libyang prints them."""
+    if lt.derives_from("ietf-yang-types:mac-address") or lt.derives_from(
+        "ietf-yang-types:phys-address"
+    ):
+        return text.lower()
+    prefix = any(lt.derives_from(f"ietf-inet-types:{t}") for t in ("ipv4-prefix", "ipv6-prefix"))
+    if prefix:
+        try:
+            return str(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            raise InvalidValue(f"'{text}' is not a valid prefix") from None
+    if lt.derives_from("ietf-inet-types:ipv6-address") or lt.derives_from(
+        "ietf-inet-types:ipv6-address-no-zone"
+    ):
+        address, sep, zone = text.partition("%")
+        try:
+            packed = socket.inet_pton(socket.AF_INET6, address)
+        except OSError:
+            raise InvalidValue(f"'{text}' is not a valid IPv6 address") from None
+        return socket.inet_ntop(socket.AF_INET6, packed) + sep + zone
+    return text
+
+
+def _parse_string(lt: LeafType, raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise InvalidValue(f"{raw!r} is not a string")
+    if lt.lengths and not _in_intervals(len(raw), lt.lengths):
+        raise InvalidValue(
+            f"length {len(raw)} of '{raw}' is out of {_describe_intervals(lt.lengths)}"
+        )
+    for pattern in lt.patterns:
+        if not _matches(pattern, raw):
+            if pattern.error_message:
+                raise InvalidValue(f"'{raw}': {pattern.error_message}")
+            if lt.typedefs:
+                raise InvalidValue(f"'{raw}' is not a valid {lt.name.partition(':')[2]}")
+            raise InvalidValue(f"'{raw}' does not match pattern '{pattern.regex}'")
+    return _canonical_inet(lt, raw) if lt.typedefs else raw
+
+
+def _parse_enum(lt: LeafType, raw: Any) -> str:
+    if isinstance(raw, str) and raw in lt.enums:
+        return raw
+    raise InvalidValue(f"'{raw}' is not one of: {', '.join(lt.enums)}")
+
+
+def _parse_bits(lt: LeafType, raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise InvalidValue(f"{raw!r} is not a set of bits")
+    names = raw.split()
+    unknown = [n for n in names if n not in lt.bits]
+    if unknown:
+        raise InvalidValue(f"unknown bits {', '.join(unknown)}; known: {', '.join(lt.bits)}")
+    return " ".join(b for b in lt.bits if b in names)
+
+
+def _parse_empty(raw: Any) -> bool:
+    if raw in (True, None, "", [None]):
+        return True
+    raise InvalidValue(f"{raw!r} given for a leaf of type empty")
+
+
+def _parse_union(lt: LeafType, raw: Any) -> Any:
+    reasons = []
+    for member in lt.members:
+        try:
+            return parse_value(member, raw)
+        except InvalidValue as exc:
+            reasons.append(str(exc))
+    raise InvalidValue(f"'{raw}' matches no member of {lt.name}: " + "; ".join(reasons))
+
+
+def parse_value(lt: LeafType, raw: Any) -> Any:
+    """Parse `raw` (XML text, JSON value, DSL word) into the canonical value of `lt`.
+
+    Raises InvalidValue with a reason a person can act on.
+    """
+    base = lt.base
+    if base in INTEGER_BOUNDS:
+        return _parse_integer(lt, raw)
+    if base in ("string", "instance-identifier", "identityref", "binary"):
+        return _parse_string(lt, raw)
+    if base == "enumeration":
+        return _parse_enum(lt, raw)
+    if base == "boolean":
+        return _parse_boolean(raw)
+    if base == "union":
+        return _parse_union(lt, raw)
+    if base == "leafref":
+        if not lt.members:
+            raise InvalidValue(f"leafref {lt.leafref_path} has no resolved target")
+        return parse_value(lt.members[0], raw)
+    if base == "empty":
+        return _parse_empty(raw)
+    if base == "decimal64":
+        return _parse_decimal(lt, raw)
+    if base == "bits":
+        return _parse_bits(lt, raw)
+    raise InvalidValue(f"type {base} is not supported")
+
+
+def value_to_text(value: Any) -> str:
+    """The XML/DSL text of a canonical value."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)
+
+
+def value_to_json(lt: LeafType, value: Any) -> Any:
+    """The RFC 7951 JSON encoding of a canonical value."""
+    base = lt.base
+    if base == "leafref" and lt.members:
+        return value_to_json(lt.members[0], value)
+    if base == "empty":
+        return [None]
+    if base in JSON_STRING_INTEGERS or base == "decimal64":
+        return str(value)
+    if base == "union" and isinstance(value, int) and not isinstance(value, bool):
+        members = [m for m in lt.members if m.base in INTEGER_BOUNDS]
+        return str(value) if members and members[0].base in JSON_STRING_INTEGERS else value
+    return value
