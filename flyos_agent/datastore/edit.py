@@ -192,7 +192,8 @@ def merge_values(node: SchemaNode, old: Any, new: Any, *, entry: bool = False) -
         with old.mutate() as merged:
             for key, value in new.items():
                 merged[key] = merge_values(node, old.get(key), value, entry=True)
-            return merged.finish()
+            result: Map[Any, Any] = merged.finish()
+        return result
     return merge_children(node.children, old, new)
 
 
@@ -203,4 +204,5 @@ def merge_children(
     with old.mutate() as merged:
         for name, value in new.items():
             merged[name] = merge_values(children[name], old.get(name), value)
-        return merged.finish()
+        result: Map[str, Any] = merged.finish()
+    return result

@@ -144,7 +144,12 @@ class Datastores:
     # ----------------------------------------------------------------- editing
 
     def open_private(self, session_id: int) -> None:
-        """Give `session_id` a private candidate (like Junos `configure private`)."""
+        """Give `session_id` a private candidate (like Junos `configure private`).
+
+        A session that already has one keeps it, with its edits.
+        """
+        if session_id in self.private:
+            return
         if self.shared.modified:
             raise InUse("the shared candidate has uncommitted changes")
         self.private[session_id] = Candidate(self.running, self.version)

@@ -157,18 +157,14 @@ def from_plain(
 ) -> Any:
     """Convert a JSON-like value (RFC 7951, module prefixes optional) for `node`.
 
-    Raises InvalidValue / UnknownElement naming the instance path and the reason.
+    `path` is the instance path of `node` itself. Raises InvalidValue /
+    UnknownElement naming the instance path and the reason.
     """
+    parent = path[:-1]
     if node.kind is Kind.LEAF:
-        return _leaf(schema, node, value, path)
+        return _leaf(schema, node, value, parent)
     if node.kind is Kind.LEAF_LIST:
-        items = value if isinstance(value, list) else [value]
-        out: list[Any] = []
-        for item in items:
-            parsed = _leaf(schema, node, item, path)
-            if parsed not in out:
-                out.append(parsed)
-        return tuple(out)
+        return _leaf_list(schema, node, value, parent)
     if node.kind is Kind.LIST:
         items = value if isinstance(value, list) else [value]
         entries: dict[Key, Map[str, Any]] = {}
@@ -180,19 +176,23 @@ def from_plain(
         raise InvalidValueError(
             f"expected an object for container '{node.name}'", path=format_path(schema, path)
         )
-    return _children(schema, node, value, path, config_only=config_only)
+    return _children(schema, node, value, path, {}, config_only=config_only)
 
 
 def list_entry_from_plain(
     schema: Schema, node: SchemaNode, item: Any, path: InstancePath, *, config_only: bool = True
 ) -> tuple[Key, Map[str, Any]]:
-    """Convert one list entry: its key tuple and its Map."""
+    """Convert one list entry: its key tuple and its Map.
+
+    `path` is the path of the list (or of the entry: only its parent is used).
+    """
+    parent = path[:-1]
     if not isinstance(item, Mapping):
         raise InvalidValueError(
             f"expected an object for an entry of list '{node.name}'",
             path=format_path(schema, path),
         )
-    key_values = []
+    keys: dict[str, Any] = {}
     for key_name in node.keys:
         raw = item.get(key_name)
         if raw is None:
@@ -200,13 +200,13 @@ def list_entry_from_plain(
         if raw is None:
             raise InvalidValueError(
                 f"list '{node.name}' entry is missing its key '{key_name}'",
-                path=format_path(schema, path),
+                path=format_path(schema, (*parent, (node.name, None))),
                 app_tag="missing-key",
             )
-        key_values.append(_leaf(schema, node.children[key_name], raw, (*path, (key_name, None))))
-    key = tuple(key_values)
-    entry_path = (*path[:-1], (node.name, key)) if path and path[-1][0] == node.name else path
-    return key, _children(schema, node, item, entry_path, config_only=config_only)
+        keys[key_name] = _leaf(schema, node.children[key_name], raw, (*parent, (node.name, None)))
+    key = tuple(keys.values())
+    entry_path = (*parent, (node.name, key))
+    return key, _children(schema, node, item, entry_path, keys, config_only=config_only)
 
 
 def _children(
@@ -214,35 +214,61 @@ def _children(
     node: SchemaNode,
     data: Mapping[str, Any],
     path: InstancePath,
+    out: dict[str, Any],
     *,
-    config_only: bool = True,
+    config_only: bool,
 ) -> Map[str, Any]:
-    out: dict[str, Any] = {}
+    """Convert the members of an object; `out` may already hold parsed keys."""
+    children = node.children
     for member, raw in data.items():
-        if member.startswith("@"):
+        local = _local(member) if ":" in member else member
+        if local in out:
             continue
-        local = _local(member)
-        child = node.child(local)
+        child = children.get(local) or node.child(local)
         if child is None or (config_only and not child.config):
+            if member.startswith("@"):
+                continue
             where = format_path(schema, path)
             reason = "is state data" if child is not None else f"is not a child of '{node.name}'"
             raise UnknownElement(f"'{local}' {reason}", path=where, info={"bad-element": local})
-        child_path = (*path, (child.name, None))
-        converted = from_plain(schema, child, raw, child_path, config_only=config_only)
-        if not (isinstance(converted, (Map, tuple)) and len(converted) == 0 and not child.presence):
+        kind = child.kind
+        if kind is Kind.LEAF:
+            out[child.name] = _leaf(schema, child, raw, path)
+            continue
+        if kind is Kind.LEAF_LIST:
+            converted: Any = _leaf_list(schema, child, raw, path)
+        else:
+            child_path = (*path, (child.name, None))
+            converted = from_plain(schema, child, raw, child_path, config_only=config_only)
+        if len(converted) or child.presence:
             out[child.name] = converted
     return Map(out)
 
 
-def _leaf(schema: Schema, node: SchemaNode, raw: Any, path: InstancePath) -> Any:
-    assert node.type is not None
-    if isinstance(raw, list) and node.type.base == "empty":
+def _leaf_list(
+    schema: Schema, node: SchemaNode, value: Any, parent: InstancePath
+) -> tuple[Any, ...]:
+    items = value if isinstance(value, list) else [value]
+    out: list[Any] = []
+    for item in items:
+        parsed = _leaf(schema, node, item, parent)
+        if parsed not in out:
+            out.append(parsed)
+    return tuple(out)
+
+
+def _leaf(schema: Schema, node: SchemaNode, raw: Any, parent: InstancePath) -> Any:
+    """Parse one leaf value; errors name the leaf's path (built only on error)."""
+    leaf_type = node.type
+    assert leaf_type is not None
+    if isinstance(raw, list) and leaf_type.base == "empty":
         raw = raw[0] if raw else None
     try:
-        return parse_value(node.type, raw)
+        return parse_value(leaf_type, raw)
     except InvalidValue as exc:
         raise InvalidValueError(
-            f"invalid value for '{node.name}': {exc}", path=format_path(schema, path)
+            f"invalid value for '{node.name}': {exc}",
+            path=format_path(schema, (*parent, (node.name, None))),
         ) from None
 
 

@@ -22,6 +22,7 @@ from flyos_agent.datastore import tree as trees
 from flyos_agent.datastore.diff import Change, ChangeOp
 from flyos_agent.datastore.paths import InstancePath, format_path
 from flyos_agent.datastore.xpath import XPathError, evaluate_boolean
+from flyos_agent.datastore.xpath_compiled import Item, Unsupported, compile_expression, holds
 from flyos_agent.errors import DataMissing, FlyosError, OperationFailed
 from flyos_agent.schema import Kind, Must, Schema, SchemaNode
 from flyos_agent.schema.values import value_to_text
@@ -33,6 +34,7 @@ class _Context:
     tree: Map[str, Any]
     errors: list[FlyosError] = field(default_factory=list)
     checked: set[InstancePath] = field(default_factory=set)
+    items: dict[InstancePath, Item] = field(default_factory=dict)
 
     def where(self, path: InstancePath) -> str:
         return format_path(self.schema, path)
@@ -84,71 +86,136 @@ def _check_unit(
     if path in ctx.checked:
         return
     ctx.checked.add(path)
+    _check_entry(ctx, node, path, value, _item_at(ctx, path), deep=deep)
+
+
+def _check_entry(
+    ctx: _Context,
+    node: SchemaNode,
+    path: InstancePath,
+    value: Map[str, Any],
+    item: Item,
+    *,
+    deep: bool,
+) -> None:
     if node.kind is Kind.LIST:
-        if node.when and not _holds(ctx, node.when, path):
+        if node.when and not _holds(ctx, node.when, path, item):
             ctx.errors.append(_when_error(ctx, node, path))
             return
         for must in node.must:
-            _check_must(ctx, must, path)
-    _check_children(ctx, node, path, value, deep=deep)
+            _check_must(ctx, must, path, item)
+    _check_children(ctx, node, path, value, item, deep=deep)
 
 
-def _check_children(
-    ctx: _Context, node: SchemaNode, path: InstancePath, value: Map[str, Any], *, deep: bool
-) -> None:
+@dataclass(frozen=True)
+class _Plan:
+    """Which children of a node need which checks (computed once per node)."""
+
+    lists: tuple[SchemaNode, ...]
+    present: tuple[SchemaNode, ...]
+    absent: tuple[SchemaNode, ...]
+
+
+@cache
+def _plan(node: SchemaNode) -> _Plan:
+    lists, present, absent = [], [], []
     for child in node.children.values():
         if not child.config:
             continue
-        child_path = (*path, (child.name, None))
-        child_value = value.get(child.name)
         if child.kind is Kind.LIST:
-            _check_count(ctx, child, child_path, len(child_value) if child_value else 0)
-            if child_value is not None and child.unique and deep:
-                _check_unique(ctx, child, child_path, child_value)
-            if deep and child_value:
-                for key, entry in child_value.items():
-                    _check_unit(ctx, child, (*path, (child.name, key)), entry, deep=True)
+            lists.append(child)
             continue
+        leaf_type = child.type
+        is_leafref = leaf_type is not None and leaf_type.base == "leafref"
+        counted = child.kind is Kind.LEAF_LIST and (child.min_elements or child.max_elements)
+        nested = child.kind is Kind.CONTAINER and (
+            _plan(child).lists or _plan(child).present or _plan(child).absent
+        )
+        if child.when or child.must or is_leafref or counted or nested:
+            present.append(child)
+        if (
+            (child.kind is Kind.LEAF and child.mandatory)
+            or (child.kind is Kind.LEAF_LIST and child.min_elements)
+            or (child.kind is Kind.CONTAINER and not child.presence and _plan(child).absent)
+            or (child.kind is Kind.CONTAINER and not child.presence and _plan(child).lists)
+        ):
+            absent.append(child)
+    return _Plan(tuple(lists), tuple(present), tuple(absent))
+
+
+def _check_children(
+    ctx: _Context,
+    node: SchemaNode,
+    path: InstancePath,
+    value: Map[str, Any],
+    item: Item,
+    *,
+    deep: bool,
+) -> None:
+    plan = _plan(node)
+    for child in plan.lists:
+        child_value = value.get(child.name)
+        count = len(child_value) if child_value else 0
+        if child.min_elements or child.max_elements is not None:
+            _check_count(ctx, child, (*path, (child.name, None)), count)
+        if deep and child_value:
+            if child.unique:
+                _check_unique(ctx, child, (*path, (child.name, None)), child_value)
+            for key, entry in child_value.items():
+                entry_path = (*path, (child.name, key))
+                if entry_path not in ctx.checked:
+                    ctx.checked.add(entry_path)
+                    entry_item = Item(child, entry, item)
+                    _check_entry(ctx, child, entry_path, entry, entry_item, deep=True)
+    for child in plan.present:
+        child_value = value.get(child.name)
         if child_value is None:
-            _check_absent(ctx, child, child_path)
             continue
-        if child.when and not _holds(ctx, child.when, child_path):
+        child_path = (*path, (child.name, None))
+        child_item = Item(child, child_value, item)
+        if child.when and not _holds(ctx, child.when, child_path, child_item):
             ctx.errors.append(_when_error(ctx, child, child_path))
             continue
         if child.kind is Kind.CONTAINER:
             for must in child.must:
-                _check_must(ctx, must, child_path)
-            _check_children(ctx, child, child_path, child_value, deep=deep)
+                _check_must(ctx, must, child_path, child_item)
+            _check_children(ctx, child, child_path, child_value, child_item, deep=deep)
         elif child.kind is Kind.LEAF:
-            _check_leaf(ctx, child, child_path, child_value)
+            _check_leaf(ctx, child, child_path, child_value, child_item)
         else:
             _check_count(ctx, child, child_path, len(child_value))
-            for item in child_value:
-                _check_leaf(ctx, child, (*path, (child.name, (item,))), item)
+            for entry in child_value:
+                entry_path = (*path, (child.name, (entry,)))
+                _check_leaf(ctx, child, entry_path, entry, Item(child, entry, item))
+    for child in plan.absent:
+        if child.name not in value:
+            child_path = (*path, (child.name, None))
+            _check_absent(ctx, child, child_path, Item(child, None, item))
 
 
-def _check_absent(ctx: _Context, node: SchemaNode, path: InstancePath) -> None:
+def _check_absent(ctx: _Context, node: SchemaNode, path: InstancePath, item: Item) -> None:
     """A missing node: mandatory leaves and min-elements, unless `when` hides it."""
-    if node.kind is Kind.LEAF and node.mandatory:
-        if node.when is None or _holds(ctx, node.when, path):
-            ctx.errors.append(
-                DataMissing(
-                    f"mandatory '{node.name}' is missing",
-                    path=ctx.where(path),
-                    app_tag="missing-element",
-                )
+    if node.when is not None and not _holds(ctx, node.when, path, item):
+        return
+    if node.kind is Kind.LEAF:
+        ctx.errors.append(
+            DataMissing(
+                f"mandatory '{node.name}' is missing",
+                path=ctx.where(path),
+                app_tag="missing-element",
             )
+        )
     elif node.kind is Kind.LEAF_LIST:
         _check_count(ctx, node, path, 0)
-    elif node.kind is Kind.CONTAINER and not node.presence:
-        if node.when is not None and not _holds(ctx, node.when, path):
-            return
-        _check_children(ctx, node, path, trees.EMPTY, deep=False)
+    else:
+        _check_children(ctx, node, path, trees.EMPTY, item, deep=False)
 
 
-def _check_leaf(ctx: _Context, node: SchemaNode, path: InstancePath, value: Any) -> None:
+def _check_leaf(
+    ctx: _Context, node: SchemaNode, path: InstancePath, value: Any, item: Item
+) -> None:
     for must in node.must:
-        _check_must(ctx, must, path)
+        _check_must(ctx, must, path, item)
     leaf_type = node.type
     if leaf_type is None or leaf_type.base != "leafref" or not leaf_type.require_instance:
         return
@@ -160,6 +227,29 @@ def _check_leaf(ctx: _Context, node: SchemaNode, path: InstancePath, value: Any)
                 app_tag="instance-required",
             )
         )
+
+
+def _item_at(ctx: _Context, path: InstancePath) -> Item:
+    """The Item chain for the node at `path` (value None where absent).
+
+    Ancestors are cached per validation run: sibling units share them.
+    """
+    cached = ctx.items.get(path)
+    if cached is not None:
+        return cached
+    name, key = path[-1]
+    if len(path) == 1:
+        node, parent_value, parent = ctx.schema.roots[name], ctx.tree, None
+    else:
+        parent = _item_at(ctx, path[:-1])
+        node, parent_value = parent.node.children[name], parent.value
+    value = parent_value.get(name) if isinstance(parent_value, Map) else None
+    if key is not None and value is not None:
+        value = value.get(key) if node.kind is Kind.LIST else key[0]
+    item = Item(node, value, parent)
+    if key is None:
+        ctx.items[path] = item
+    return item
 
 
 def _check_count(ctx: _Context, node: SchemaNode, path: InstancePath, count: int) -> None:
@@ -219,7 +309,14 @@ def _descendant(entry: Map[str, Any], relative: str) -> Any:
 # --------------------------------------------------------------------------- must/when
 
 
-def _holds(ctx: _Context, expression: str, path: InstancePath) -> bool:
+def _holds(ctx: _Context, expression: str, path: InstancePath, item: Item | None = None) -> bool:
+    """The boolean value of `expression` at `path`: compiled if possible, else interpreted."""
+    compiled = compile_expression(expression)
+    if compiled is not None:
+        try:
+            return holds(compiled, item or _item_at(ctx, path))
+        except Unsupported:
+            pass
     try:
         return evaluate_boolean(ctx.schema, ctx.tree, expression, path)
     except XPathError as exc:
@@ -229,8 +326,8 @@ def _holds(ctx: _Context, expression: str, path: InstancePath) -> bool:
         return True
 
 
-def _check_must(ctx: _Context, must: Must, path: InstancePath) -> None:
-    if not _holds(ctx, must.expression, path):
+def _check_must(ctx: _Context, must: Must, path: InstancePath, item: Item | None = None) -> None:
+    if not _holds(ctx, must.expression, path, item):
         ctx.errors.append(
             OperationFailed(
                 must.error_message or f"must condition not satisfied: {must.expression}",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,7 +141,7 @@ class Manager(ConfigQueries):
 
     def kill_session(self, session: Session, target_id: int) -> None:
         """End another session (RFC 6241 kill-session)."""
-        self._authorize(session, "kill-session")
+        self._check(session, "kill-session")
         if target_id == session.id:
             raise InvalidValue("a session cannot kill itself; use close-session")
         target = self.sessions.get(target_id)
@@ -149,6 +149,7 @@ class Manager(ConfigQueries):
 
     def enter_private(self, session: Session) -> None:
         """Give `session` a private candidate (Junos `configure private`)."""
+        self.sessions.check_open(session)
         with self._lock:
             self.stores.open_private(session.id)
 
@@ -172,12 +173,13 @@ class Manager(ConfigQueries):
         """
         self._check(session, "write")
         store = Datastore.parse(target)
-        Operation(default_operation)
-        option = ErrorOption(error_option)
+        option = _parse_edit_options(default_operation, error_option, test_option)
         with self._lock:
             if store is Datastore.STARTUP:
                 raise OperationNotSupported("edit the candidate or running, then copy to startup")
             self.stores.check_writable(store, session.id)
+            if store is Datastore.RUNNING and test_option != "test-only":
+                self._check_may_change_running(session)
             if store is Datastore.CANDIDATE and test_option != "test-only":
                 result = self.stores.edit_candidate(
                     session.id, list(edits), default_operation, option
@@ -245,12 +247,15 @@ class Manager(ConfigQueries):
         self._check(session, "write")
         with self._lock:
             self.stores.check_writable(Datastore.RUNNING, session.id)
+            candidate = self.stores.candidate_of(session.id)
+            if candidate is self.stores.shared:
+                # the shared candidate holds the lock holder's edits, not ours to commit
+                self.stores.check_writable(Datastore.CANDIDATE, session.id)
             pending = self._pending
             if pending is not None and not dry_run:
                 pending.check_may_act(session.id, persist_id, "extend" if confirmed else "confirm")
             elif persist_id is not None and not dry_run:
                 raise InvalidValue("persist-id given, but no confirmed commit is pending")
-            candidate = self.stores.candidate_of(session.id)
             if dry_run:
                 return self._dry_run(candidate)
             rollback_id = pending.rollback_id if pending else self.stores.version
@@ -351,6 +356,7 @@ class Manager(ConfigQueries):
             if store is Datastore.CANDIDATE:
                 self.stores.load_candidate(session.id, tree)
                 return None
+            self._check_may_change_running(session)
             scratch = Candidate(tree, -1, unit_paths(self.schema))
             return self._commit_candidate(session, scratch, comment=f"copy {source} to running")
 
@@ -374,7 +380,7 @@ class Manager(ConfigQueries):
         self._check(session, "write")
         with self._lock:
             target_id = commit_id if commit_id is not None else self._commit_id_back(index)
-            self.stores.load_candidate(session.id, self.journal.tree_at(target_id))
+            self.stores.load_candidate(session.id, self._tree_at(target_id))
 
     def _commit_id_back(self, index: int) -> int:
         if index < 0:
@@ -410,10 +416,12 @@ class Manager(ConfigQueries):
                 changes=changes,
                 tree=new,
             )
-        except Exception:
+        except Exception as exc:
             log.exception("journal write failed; reverting the kernel")
             transaction.revert()
-            raise
+            if isinstance(exc, FlyosError):
+                raise
+            raise OperationFailed(f"commit not recorded, nothing changed: {exc}") from exc
         self.stores.publish(new, record.id)
         self._reset(candidate)
         summary = change_summary(self.schema, changes)
@@ -447,6 +455,15 @@ class Manager(ConfigQueries):
         new = self.stores.committed_tree(candidate)
         changes = diff_trees(self.schema, old, new, candidate.touched)
         Transaction(self.schema, self.registry, old, new, changes).validate()
+
+    def _check_may_change_running(self, session: Session) -> None:
+        """A one-shot change of running while a confirmed commit is pending is allowed
+        only to whoever may confirm it: anyone else's change would be silently undone
+        by the revert."""
+        if self._pending is not None:
+            self._pending.check_may_act(
+                session.id, None, "change running before confirming or cancelling"
+            )
 
     def _on_confirm_timeout(self, token: int) -> None:
         with self._lock:
@@ -506,9 +523,43 @@ class Manager(ConfigQueries):
             )
 
 
-def change_summary(schema: Schema, changes: Iterable[Change]) -> list[dict[str, Any]]:
-    """JSON-ready list of {operation, target} for notifications and replies."""
-    return [{"operation": c.op.value, "target": format_path(schema, c.path)} for c in changes]
+DEFAULT_OPERATIONS = (Operation.MERGE, Operation.REPLACE, Operation.NONE)
+TEST_OPTIONS = ("test-then-set", "set", "test-only")
+
+
+def _parse_edit_options(default_operation: str, error_option: str, test_option: str) -> ErrorOption:
+    """Check the edit-config options; InvalidValue (never a bare ValueError) for a bad one."""
+    if default_operation not in DEFAULT_OPERATIONS:
+        raise InvalidValue(
+            f"unknown default-operation '{default_operation}' (merge, replace or none)"
+        )
+    if test_option not in TEST_OPTIONS:
+        raise InvalidValue(f"unknown test-option '{test_option}' ({', '.join(TEST_OPTIONS)})")
+    try:
+        return ErrorOption(error_option)
+    except ValueError:
+        raise InvalidValue(
+            f"unknown error-option '{error_option}' "
+            f"({', '.join(option.value for option in ErrorOption)})"
+        ) from None
+
+
+SUMMARY_LIMIT = 1000
+
+
+def change_summary(schema: Schema, changes: Sequence[Change]) -> list[dict[str, Any]]:
+    """JSON-ready list of {operation, target} for notifications and replies.
+
+    At most SUMMARY_LIMIT entries; a last entry counts the ones left out, so a
+    100k-route commit answers in a moment (`compare` gives the whole diff).
+    """
+    summary: list[dict[str, Any]] = [
+        {"operation": c.op.value, "target": format_path(schema, c.path)}
+        for c in changes[:SUMMARY_LIMIT]
+    ]
+    if len(changes) > SUMMARY_LIMIT:
+        summary.append({"operation": "more", "count": len(changes) - SUMMARY_LIMIT})
+    return summary
 
 
 def unit_paths(schema: Schema) -> set[InstancePath]:

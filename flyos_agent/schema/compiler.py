@@ -241,6 +241,11 @@ class Compiler:
             choice=choice,
             children=children,
             parent_path=parent_path,
+            nested_lists=tuple(
+                name
+                for name, child in children.items()
+                if child.kind is Kind.LIST or (child.kind is Kind.CONTAINER and child.nested_lists)
+            ),
         )
 
     def _resolve_leafref(self, stmt: Any, leaf_type: LeafType) -> LeafType:

@@ -75,8 +75,10 @@ class SchemaNode:
 
     `path` is the schema path with the module prefix on the top-level node only
     ("/flyos-routing:routing/static/prefix"), the form used in error messages.
-    `children` holds data children in schema order; choice and case nodes are
-    kept in `choices` and their data nodes are also reachable from `children`.
+    `children` holds data children in schema order (the data nodes of a choice
+    appear as children of the choice's parent). `nested_lists` names the
+    children that are lists, or containers with lists somewhere inside: what
+    a walk looking for list entries must descend into.
     """
 
     name: str
@@ -100,6 +102,7 @@ class SchemaNode:
     choice: str | None = None
     children: Mapping[str, SchemaNode] = field(default_factory=dict)
     parent_path: str | None = None
+    nested_lists: tuple[str, ...] = ()
 
     @property
     def is_list_like(self) -> bool:

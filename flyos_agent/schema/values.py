@@ -10,7 +10,6 @@ spellings of one prefix are one list key.
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -114,23 +113,71 @@ def _parse_decimal(lt: LeafType, raw: Any) -> Decimal:
 def _parse_boolean(raw: Any) -> bool:
     if isinstance(raw, bool):
         return raw
-    if raw in ("true", "false"):
-        return raw == "true"
+    if raw == "true":
+        return True
+    if raw == "false":
+        return False
     raise InvalidValue(f"'{raw}' is not a boolean (true or false)")
 
 
+_IPV4_MASKS = [(0xFFFFFFFF << (32 - n)) & 0xFFFFFFFF for n in range(33)]
+_IPV6_MASKS = [((1 << 128) - 1) ^ ((1 << (128 - n)) - 1) for n in range(129)]
+
+
+def _prefix_length(text: str, limit: int) -> int | None:
+    if not text.isdigit() or (len(text) > 1 and text[0] == "0"):
+        return None
+    length = int(text)
+    return length if length <= limit else None
+
+
+def _canonical_ipv4_prefix(text: str) -> str | None:
+    """10.0.0.1/24 -> 10.0.0.0/24; None if `text` is not an IPv4 prefix.
+
+    inet_pton is as strict as the ietf-inet-types pattern (four decimal
+    octets, no leading zeros), so the pattern need not run as well.
+    """
+    address, sep, length_text = text.partition("/")
+    length = _prefix_length(length_text, 32) if sep else None
+    if length is None:
+        return None
+    try:
+        packed = socket.inet_pton(socket.AF_INET, address)
+    except OSError:
+        return None
+    number = int.from_bytes(packed, "big")
+    masked = number & _IPV4_MASKS[length]
+    if masked == number:
+        return text
+    return f"{socket.inet_ntop(socket.AF_INET, masked.to_bytes(4, 'big'))}/{length}"
+
+
+def _canonical_ipv6_prefix(text: str) -> str | None:
+    """2001:DB8::1/32 -> 2001:db8::/32; None if `text` is not an IPv6 prefix."""
+    address, sep, length_text = text.partition("/")
+    length = _prefix_length(length_text, 128) if sep else None
+    if length is None:
+        return None
+    try:
+        packed = socket.inet_pton(socket.AF_INET6, address)
+    except OSError:
+        return None
+    masked = int.from_bytes(packed, "big") & _IPV6_MASKS[length]
+    return f"{socket.inet_ntop(socket.AF_INET6, masked.to_bytes(16, 'big'))}/{length}"
+
+
+_FAST_PREFIXES = {
+    "ietf-inet-types:ipv4-prefix": _canonical_ipv4_prefix,
+    "ietf-inet-types:ipv6-prefix": _canonical_ipv6_prefix,
+}
+
+
 def _canonical_inet(lt: LeafType, text: str) -> str:
-    """Canonical text of inet address/prefix types, as libyang prints them."""
+    """Canonical text of address types, as libyang prints them."""
     if lt.derives_from("ietf-yang-types:mac-address") or lt.derives_from(
         "ietf-yang-types:phys-address"
     ):
         return text.lower()
-    prefix = any(lt.derives_from(f"ietf-inet-types:{t}") for t in ("ipv4-prefix", "ipv6-prefix"))
-    if prefix:
-        try:
-            return str(ipaddress.ip_network(text, strict=False))
-        except ValueError:
-            raise InvalidValue(f"'{text}' is not a valid prefix") from None
     if lt.derives_from("ietf-inet-types:ipv6-address") or lt.derives_from(
         "ietf-inet-types:ipv6-address-no-zone"
     ):
@@ -146,6 +193,12 @@ def _canonical_inet(lt: LeafType, text: str) -> str:
 def _parse_string(lt: LeafType, raw: Any) -> str:
     if not isinstance(raw, str):
         raise InvalidValue(f"{raw!r} is not a string")
+    fast = next((_FAST_PREFIXES[t] for t in lt.typedefs if t in _FAST_PREFIXES), None)
+    if fast is not None and not lt.lengths:
+        canonical = fast(raw)
+        if canonical is None:
+            raise InvalidValue(f"'{raw}' is not a valid {lt.name.partition(':')[2]}")
+        return canonical
     if lt.lengths and not _in_intervals(len(raw), lt.lengths):
         raise InvalidValue(
             f"length {len(raw)} of '{raw}' is out of {_describe_intervals(lt.lengths)}"
@@ -186,17 +239,43 @@ def _parse_union(lt: LeafType, raw: Any) -> Any:
     reasons = []
     for member in lt.members:
         try:
-            return parse_value(member, raw)
+            return _parse(member, raw)
         except InvalidValue as exc:
             reasons.append(str(exc))
     raise InvalidValue(f"'{raw}' matches no member of {lt.name}: " + "; ".join(reasons))
 
 
+_MEMO_LIMIT = 4096
+_memos: dict[int, tuple[LeafType, dict[Any, Any]]] = {}
+
+
 def parse_value(lt: LeafType, raw: Any) -> Any:
     """Parse `raw` (XML text, JSON value, DSL word) into the canonical value of `lt`.
 
-    Raises InvalidValue with a reason a person can act on.
+    Raises InvalidValue with a reason a person can act on. Results for
+    repeated inputs (a next hop, an interface name) come from a small memo.
     """
+    slot = _memos.get(id(lt))
+    if slot is None or slot[0] is not lt:
+        slot = _memos[id(lt)] = (lt, {})
+    memo = slot[1]
+    key = (type(raw), raw) if isinstance(raw, (str, int, bool)) else None
+    if key is not None:
+        hit = memo.get(key, _MISSING)
+        if hit is not _MISSING:
+            return hit
+    value = _parse(lt, raw)
+    if key is not None:
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[key] = value
+    return value
+
+
+_MISSING = object()
+
+
+def _parse(lt: LeafType, raw: Any) -> Any:
     base = lt.base
     if base in INTEGER_BOUNDS:
         return _parse_integer(lt, raw)
@@ -211,7 +290,7 @@ def parse_value(lt: LeafType, raw: Any) -> Any:
     if base == "leafref":
         if not lt.members:
             raise InvalidValue(f"leafref {lt.leafref_path} has no resolved target")
-        return parse_value(lt.members[0], raw)
+        return _parse(lt.members[0], raw)
     if base == "empty":
         return _parse_empty(raw)
     if base == "decimal64":
