@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from immutables import Map
 
 from flyos_agent.datastore import tree as trees
-from flyos_agent.datastore.paths import InstancePath, schema_of
+from flyos_agent.datastore.paths import InstancePath, schema_of, unit_of
 from flyos_agent.schema import Kind, Schema, SchemaNode
 
 
@@ -52,7 +52,8 @@ def diff_trees(
 ) -> list[Change]:
     """Unit changes from `old` to `new`, comparing only `touched` units (all if None)."""
     out: list[Change] = []
-    for path in _outermost(touched if touched is not None else [()]):
+    units = [unit_of(schema, p) for p in touched] if touched is not None else [()]
+    for path in _outermost(units):
         if not path:
             for name, root in schema.roots.items():
                 _diff_unit(root, ((name, None),), old.get(name), new.get(name), out)
@@ -137,7 +138,8 @@ def _diff_children(
             changed = _diff_children(
                 child, nested_path, before or trees.EMPTY, after or trees.EMPTY, out
             )
-            local_change = local_change or changed or (before is None) != (after is None)
+            appeared = child.presence and (before is None) != (after is None)
+            local_change = local_change or changed or appeared
         elif before != after:
             local_change = True
     return local_change

@@ -170,6 +170,12 @@ def from_plain(
         entries: dict[Key, Map[str, Any]] = {}
         for item in items:
             key, entry = list_entry_from_plain(schema, node, item, path, config_only=config_only)
+            if key in entries:
+                raise InvalidValueError(
+                    f"duplicate entry in list '{node.name}'",
+                    path=format_path(schema, (*parent, (node.name, key))),
+                    app_tag="data-not-unique",
+                )
             entries[key] = entry
         return Map(entries)
     if not isinstance(value, Mapping):
@@ -252,8 +258,13 @@ def _leaf_list(
     out: list[Any] = []
     for item in items:
         parsed = _leaf(schema, node, item, parent)
-        if parsed not in out:
-            out.append(parsed)
+        if parsed in out:
+            raise InvalidValueError(
+                f"duplicate value '{item}' in leaf-list '{node.name}'",
+                path=format_path(schema, (*parent, (node.name, (parsed,)))),
+                app_tag="data-not-unique",
+            )
+        out.append(parsed)
     return tuple(out)
 
 

@@ -125,7 +125,10 @@ nat_rules = st.fixed_dictionaries(
 
 
 @settings(max_examples=150, deadline=None)
-@given(route_list=st.lists(routes, max_size=3), rule_list=st.lists(nat_rules, max_size=3))
+@given(
+    route_list=st.lists(routes, max_size=3, unique_by=lambda r: r["prefix"]),
+    rule_list=st.lists(nat_rules, max_size=3, unique_by=lambda r: r["sequence"]),
+)
 def test_compiled_constraints_agree_on_random_entries(
     route_list: list[dict[str, Any]], rule_list: list[dict[str, Any]]
 ) -> None:
