@@ -86,6 +86,9 @@ class Backend(ABC):
         """Operational (config false) data as RFC 7951 JSON; empty by default."""
         return {}
 
+    def begin(self) -> None:  # noqa: B027 - optional hook
+        """A transaction's steps are about to be applied (batches start here)."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (sockets, threads)."""
 

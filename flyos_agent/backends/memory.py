@@ -52,6 +52,10 @@ class MemoryBackend(Backend):
         """Make the step numbered `step` (1-based) of each following commit fail."""
         self.fail_at = step
 
+    def begin(self) -> None:
+        """Steps are counted from the start of each transaction."""
+        self.steps_applied = 0
+
     def _apply(self, key: str, value: str | None) -> None:
         self.steps_applied += 1
         if self.fail_at is not None and self.steps_applied == self.fail_at:

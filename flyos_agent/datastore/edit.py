@@ -85,16 +85,17 @@ def apply_edits(
     continue-on-error skips failing edits, rollback-on-error returns the
     original tree; every failure is listed in `errors`.
     """
-    default_op = Operation(default_operation)
+    default_op = _operation(default_operation)
     option = ErrorOption(error_option)
     result = EditResult(tree=tree)
     for edit in edits:
-        operation = Operation(edit.operation) if edit.operation else default_op
-        if operation is Operation.NONE:
-            continue
         try:
+            operation = _operation(edit.operation) if edit.operation else default_op
+            if operation is Operation.NONE:
+                continue
             path = canonical_path(schema, edit.path)
-            result.tree = _apply_one(schema, result.tree, operation, path, edit.value)
+            before = result.tree
+            result.tree = _apply_one(schema, before, operation, path, edit.value)
         except FlyosError as error:
             result.errors.append(error)
             if option is ErrorOption.CONTINUE:
@@ -102,14 +103,33 @@ def apply_edits(
             if option is ErrorOption.ROLLBACK:
                 return EditResult(tree=tree, errors=result.errors)
             return result
-        result.touched.update(_units(schema, path, edit.value, operation))
+        result.touched.update(_units(schema, before, path, edit.value, operation))
     return result
 
 
+def _operation(name: str) -> Operation:
+    try:
+        return Operation(name)
+    except ValueError:
+        choices = ", ".join(op.value for op in Operation)
+        raise InvalidValue(f"unknown operation '{name}' (one of {choices})") from None
+
+
 def _units(
-    schema: Schema, path: InstancePath, value: Any, operation: Operation
+    schema: Schema, before: Map[str, Any], path: InstancePath, value: Any, operation: Operation
 ) -> list[InstancePath]:
+    """The units an edit at `path` touched.
+
+    Normally the unit holding `path`; but an edit below an entry (or top
+    container) that did not exist yet creates it, and then the outermost
+    created one is the unit, so it is diffed, validated and pushed whole.
+    """
     if path:
+        for length in range(1, len(path)):
+            if path[length - 1][1] is None and length > 1:
+                continue
+            if trees.get(before, path[:length]) is None:
+                return [path[:length]]
         return [unit_of(schema, path)]
     if operation is Operation.MERGE and isinstance(value, Mapping):
         names = {member.rpartition(":")[2] for member in value}

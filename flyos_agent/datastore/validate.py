@@ -57,7 +57,7 @@ def validate_changes(
     ctx = _Context(schema, new)
     changes = list(changes)
     unique_lists: dict[InstancePath, SchemaNode] = {}
-    removed: dict[str, set[Any]] = {}
+    removed: dict[str, dict[Any, InstancePath]] = {}
     for change in changes:
         if change.new is not None:
             _check_unit(ctx, change.node, change.path, change.new, deep=False)
@@ -379,8 +379,11 @@ def _keyed_target(schema: Schema, target: str) -> tuple[InstancePath, str] | Non
     return tuple(reversed(steps)), parent.name
 
 
-def _collect_removed_targets(schema: Schema, change: Change, removed: dict[str, set[Any]]) -> None:
-    """Values of leafref targets inside a deleted/modified unit that no longer exist."""
+def _collect_removed_targets(
+    schema: Schema, change: Change, removed: dict[str, dict[Any, InstancePath]]
+) -> None:
+    """Leafref target values inside a deleted/modified unit that no longer exist,
+    each with the instance path it was removed from."""
     assert change.old is not None
     for leaf_name, leaf in change.node.children.items():
         if leaf.path not in schema.referrers:
@@ -390,24 +393,29 @@ def _collect_removed_targets(schema: Schema, change: Change, removed: dict[str, 
         if before is None or before == after:
             continue
         gone = set(before) - set(after or ()) if leaf.kind is Kind.LEAF_LIST else {before}
-        removed.setdefault(leaf.path, set()).update(gone)
+        where = change.path if leaf.name in change.node.keys else (*change.path, (leaf_name, None))
+        for value in gone:
+            removed.setdefault(leaf.path, {})[value] = where
 
 
-def _check_references_to_removed(ctx: _Context, removed: dict[str, set[Any]]) -> None:
+def _check_references_to_removed(
+    ctx: _Context, removed: dict[str, dict[Any, InstancePath]]
+) -> None:
     for target, values in removed.items():
         for referrer in ctx.schema.leafrefs_to(target):
             for path, value in instances(ctx.schema, ctx.tree, referrer):
                 hits = set(value) if referrer.kind is Kind.LEAF_LIST else {value}
-                for hit in hits & values:
+                for hit in hits & values.keys():
                     if _target_exists(ctx, referrer, path, hit):
                         continue
+                    gone = format_path(ctx.schema, values[hit])
                     ctx.errors.append(
                         DataMissing(
-                            f"'{value_to_text(hit)}' is still referenced by "
-                            f"{format_path(ctx.schema, path)}",
+                            f"{gone} cannot be removed: '{value_to_text(hit)}' is still "
+                            f"referenced by {format_path(ctx.schema, path)}",
                             path=format_path(ctx.schema, path),
                             app_tag="instance-required",
-                            info={"referenced": target},
+                            info={"referenced": gone},
                         )
                     )
 

@@ -286,9 +286,10 @@ class Manager(ConfigQueries):
 
     def confirm(self, session: Session, persist_id: str | None = None) -> CommitResult:
         """Confirm the pending confirmed commit (a commit with nothing new to apply)."""
-        if self._pending is None:
-            raise OperationFailed("no confirmed commit is pending")
-        return self.commit(session, persist_id=persist_id)
+        with self._lock:  # a revert must not slip in between the check and the commit
+            if self._pending is None:
+                raise OperationFailed("no confirmed commit is pending")
+            return self.commit(session, persist_id=persist_id)
 
     def cancel_commit(self, session: Session, persist_id: str | None = None) -> None:
         """Revert the pending confirmed commit now (RFC 6241 cancel-commit)."""
@@ -407,6 +408,7 @@ class Manager(ConfigQueries):
         transaction = Transaction(self.schema, self.registry, old, new, changes)
         transaction.validate()
         transaction.prepare()
+        self.backend.begin()
         transaction.apply()
         try:
             record = self.journal.append(
@@ -415,6 +417,7 @@ class Manager(ConfigQueries):
                 comment=comment,
                 changes=changes,
                 tree=new,
+                snapshot_inline=False,
             )
         except Exception as exc:
             log.exception("journal write failed; reverting the kernel")
@@ -424,6 +427,8 @@ class Manager(ConfigQueries):
             raise OperationFailed(f"commit not recorded, nothing changed: {exc}") from exc
         self.stores.publish(new, record.id)
         self._reset(candidate)
+        if self.journal.needs_snapshot():
+            self.journal.snapshot_in_background(record.id, new)
         summary = change_summary(self.schema, changes)
         audit.info(
             "commit id=%s user=%s channel=%s changes=%s",

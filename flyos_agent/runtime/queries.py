@@ -9,6 +9,7 @@ from immutables import Map
 from flyos_agent.datastore import tree as trees
 from flyos_agent.datastore.diff import ChangeOp, diff_trees
 from flyos_agent.datastore.edit import merge_children
+from flyos_agent.datastore.journal import JournalError
 from flyos_agent.datastore.paths import format_path, parse_path
 from flyos_agent.datastore.store import Datastore
 from flyos_agent.datastore.xpath import XPathError, select
@@ -78,14 +79,21 @@ class ConfigQueries:
             if not number.isdigit():
                 raise InvalidValue(f"'{source}': expected {kind}:<number>")
             if kind == "commit":
-                return self.journal.tree_at(int(number))
+                return self._tree_at(int(number))
             if kind == "rollback":
-                return self.journal.tree_at(self._commit_id_back(int(number)))
+                return self._tree_at(self._commit_id_back(int(number)))
             raise InvalidValue(f"unknown source '{source}'")
         return self.stores.tree(Datastore.parse(source), session.id)
 
     def _commit_id_back(self, index: int) -> int:
         raise NotImplementedError
+
+    def _tree_at(self, commit_id: int) -> Map[str, Any]:
+        """The config after commit `commit_id`; InvalidValue if it is unknown or pruned."""
+        try:
+            return self.journal.tree_at(commit_id)
+        except JournalError as exc:
+            raise InvalidValue(str(exc)) from None
 
     def compare(
         self, session: Session, source: str = "running", target: str = "candidate"

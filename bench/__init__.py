@@ -1,0 +1,1 @@
+"""Reproducible benchmarks, each printed side by side with its reference tool."""

@@ -1,0 +1,168 @@
+"""Datastore and transaction engine benchmarks (backend none, journal fsync'd).
+
+1. Incremental: one-route edit + commit on a 100k-route store vs on a 1k store.
+2. Full load: 100k routes, JSON text -> edit replace + validate + commit, vs
+   libyang 2.8 parsing and validating the same JSON text.
+3. Memory: RSS with 100k routes in running, an edited candidate and 50 more
+   commits in history, beside libyang holding the same tree.
+
+Run: .venv/bin/python -m bench datastore
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import Figure, report, route_config, rss_mb, timed
+from flyos_agent.datastore.edit import Edit
+from flyos_agent.datastore.journal import Journal
+from flyos_agent.runtime.manager import Manager
+from flyos_agent.schema import load_schema
+
+YANG_DIR = Path(__file__).resolve().parents[1] / "yang"
+
+
+def fresh_manager(state: Path) -> Manager:
+    schema = load_schema()
+    manager = Manager(schema, Journal(state / "flyos.db", schema))
+    manager.start()
+    return manager
+
+
+def load(manager: Manager, text: str) -> None:
+    session = manager.open_session("bench", "bench")
+    manager.edit(session, "candidate", [Edit("replace", (), json.loads(text))])
+    manager.commit(session)
+    manager.close_session(session)
+
+
+def one_route_commits(manager: Manager, count: int) -> list[float]:
+    """Seconds for each of `count` single-route edit + commit transactions."""
+    session = manager.open_session("bench", "bench")
+    samples = []
+    for i in range(count):
+        path = (("routing", None), ("static", (f"172.16.{i % 256}.{i // 256}/32",)))
+        start = time.perf_counter()
+        manager.edit(session, "candidate", [Edit("create", path, {"via": "192.0.2.9"})])
+        manager.commit(session)
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def incremental(commits: int = 200) -> Figure:
+    medians: dict[int, list[float]] = {}
+    for size in (1_000, 100_000):
+        with tempfile.TemporaryDirectory() as state:
+            manager = fresh_manager(Path(state))
+            load(manager, json.dumps(route_config(size)))
+            one_route_commits(manager, 20)  # warm up
+            medians[size] = one_route_commits(manager, commits)
+            manager.close()
+    figure = Figure(
+        scenario="one-route commit, 100k store vs 1k store",
+        unit="ms",
+        ours=[s * 1000 for s in medians[100_000]],
+        reference=[s * 1000 for s in medians[1_000]],
+        reference_name="same on a 1k-route store",
+        target="ratio<=1.3, <=5 ms",
+        ratio_limit=1.3,
+        absolute_limit=5.0,
+        notes={"published": "sysrepo 162 ms, Clixon ~115 ms for one entry at 100k"},
+    )
+    return figure
+
+
+def libyang_load(text: str) -> float:
+    import libyang
+
+    ctx = libyang.Context(str(YANG_DIR))
+    for path in sorted(YANG_DIR.glob("*.yang")):
+        ctx.load_module(path.stem)
+    seconds = timed(lambda: ctx.parse_data_mem(text, "json", strict=True, no_state=True).free())
+    ctx.destroy()
+    return seconds
+
+
+def full_load(size: int = 100_000, runs: int = 3) -> Figure:
+    text = json.dumps(route_config(size))
+    ours = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as state:
+            manager = fresh_manager(Path(state))
+            ours.append(timed(lambda m=manager: load(m, text)))
+            manager.close()
+    theirs = [libyang_load(text) for _ in range(runs)]
+    return Figure(
+        scenario=f"full load of {size // 1000}k routes (JSON text)",
+        unit="s",
+        ours=ours,
+        reference=theirs,
+        reference_name="libyang 2.8 parse+validate",
+        target="ratio<=1.0",
+        ratio_limit=1.0,
+    )
+
+
+def _memory_child(kind: str) -> None:
+    """Runs in a subprocess: build the state, print RSS in MB."""
+    text = json.dumps(route_config(100_000))
+    if kind == "libyang":
+        import libyang
+
+        ctx = libyang.Context(str(YANG_DIR))
+        for path in sorted(YANG_DIR.glob("*.yang")):
+            ctx.load_module(path.stem)
+        tree = ctx.parse_data_mem(text, "json", strict=True, no_state=True)
+        del text
+        print(rss_mb(), tree is not None)
+        return
+    with tempfile.TemporaryDirectory() as state:
+        manager = fresh_manager(Path(state))
+        load(manager, text)
+        del text
+        one_route_commits(manager, 50)
+        session = manager.open_session("bench", "bench")
+        path = (("routing", None), ("static", ("172.31.0.0/16",)))
+        manager.edit(session, "candidate", [Edit("create", path, {"via": "192.0.2.9"})])
+        print(rss_mb(), len(manager.history(session)))
+
+
+def memory() -> Figure:
+    def child(kind: str) -> float:
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.datastore", "--memory-child", kind],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+        return float(out.stdout.split()[0])
+
+    return Figure(
+        scenario="RSS: 100k routes + candidate + 50 commits",
+        unit="MB",
+        ours=[child("ours")],
+        reference=[child("libyang")],
+        reference_name="libyang holding the tree",
+        target="<=300 MB",
+        absolute_limit=300.0,
+    )
+
+
+def main(argv: list[str]) -> Any:
+    if argv[:1] == ["--memory-child"]:
+        _memory_child(argv[1])
+        return None
+    figures = [incremental(), full_load(), memory()]
+    report("datastore and transaction engine (backend none, fsync'd journal)", figures, "datastore")
+    return figures
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
