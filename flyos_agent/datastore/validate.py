@@ -22,7 +22,14 @@ from flyos_agent.datastore import tree as trees
 from flyos_agent.datastore.diff import Change, ChangeOp
 from flyos_agent.datastore.paths import InstancePath, format_path
 from flyos_agent.datastore.xpath import XPathError, evaluate_boolean
-from flyos_agent.datastore.xpath_compiled import Item, Unsupported, compile_expression, holds
+from flyos_agent.datastore.xpath_compiled import (
+    Item,
+    LocalCheck,
+    Unsupported,
+    compile_expression,
+    compile_local,
+    holds,
+)
 from flyos_agent.errors import DataMissing, FlyosError, OperationFailed
 from flyos_agent.schema import Kind, Must, Schema, SchemaNode
 from flyos_agent.schema.values import value_to_text
@@ -102,18 +109,24 @@ def _check_entry(
         if node.when and not _holds(ctx, node.when, path, item):
             ctx.errors.append(_when_error(ctx, node, path))
             return
-        for must in node.must:
-            _check_must(ctx, must, path, item)
+        for must, check in _plan(node).own_musts:
+            if check is None or not check(value):
+                _check_must(ctx, must, path, item)
     _check_children(ctx, node, path, value, item, deep=deep)
 
 
 @dataclass(frozen=True)
 class _Plan:
-    """Which children of a node need which checks (computed once per node)."""
+    """Which children of a node need which checks (computed once per node), and
+    the generated local checks for the node's own musts and its children's
+    musts and whens (None where the expression is not local)."""
 
     lists: tuple[SchemaNode, ...]
     present: tuple[SchemaNode, ...]
     absent: tuple[SchemaNode, ...]
+    own_musts: tuple[tuple[Must, LocalCheck | None], ...]
+    child_musts: dict[str, tuple[tuple[Must, LocalCheck | None], ...]]
+    child_whens: dict[str, LocalCheck | None]
 
 
 @cache
@@ -140,7 +153,24 @@ def _plan(node: SchemaNode) -> _Plan:
             or (child.kind is Kind.CONTAINER and not child.presence and _plan(child).lists)
         ):
             absent.append(child)
-    return _Plan(tuple(lists), tuple(present), tuple(absent))
+    return _Plan(
+        tuple(lists),
+        tuple(present),
+        tuple(absent),
+        own_musts=tuple(
+            (m, compile_local(node, m.expression, from_child=False)) for m in node.must
+        ),
+        child_musts={
+            c.name: tuple((m, compile_local(node, m.expression, from_child=True)) for m in c.must)
+            for c in node.children.values()
+            if c.must and c.kind is Kind.LEAF
+        },
+        child_whens={
+            c.name: compile_local(node, c.when, from_child=True)
+            for c in node.children.values()
+            if c.when
+        },
+    )
 
 
 def _check_children(
@@ -173,15 +203,22 @@ def _check_children(
             continue
         child_path = (*path, (child.name, None))
         child_item = Item(child, child_value, item)
-        if child.when and not _holds(ctx, child.when, child_path, child_item):
-            ctx.errors.append(_when_error(ctx, child, child_path))
-            continue
+        if child.when:
+            quick = plan.child_whens[child.name]
+            if (quick is None or not quick(value)) and not _holds(
+                ctx, child.when, child_path, child_item
+            ):
+                ctx.errors.append(_when_error(ctx, child, child_path))
+                continue
         if child.kind is Kind.CONTAINER:
             for must in child.must:
                 _check_must(ctx, must, child_path, child_item)
             _check_children(ctx, child, child_path, child_value, child_item, deep=deep)
         elif child.kind is Kind.LEAF:
-            _check_leaf(ctx, child, child_path, child_value, child_item)
+            for must, check in plan.child_musts.get(child.name, ()):
+                if check is None or not check(value):
+                    _check_must(ctx, must, child_path, child_item)
+            _check_leafref(ctx, child, child_path, child_value)
         else:
             _check_count(ctx, child, child_path, len(child_value))
             for entry in child_value:
@@ -216,6 +253,10 @@ def _check_leaf(
 ) -> None:
     for must in node.must:
         _check_must(ctx, must, path, item)
+    _check_leafref(ctx, node, path, value)
+
+
+def _check_leafref(ctx: _Context, node: SchemaNode, path: InstancePath, value: Any) -> None:
     leaf_type = node.type
     if leaf_type is None or leaf_type.base != "leafref" or not leaf_type.require_instance:
         return

@@ -9,7 +9,6 @@ Mutations are serialised by one lock; reads work on immutable snapshots.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from flyos_agent.errors import (
     raise_all,
 )
 from flyos_agent.runtime.confirmed import DEFAULT_TIMEOUT, ConfirmTimer, PendingConfirm
+from flyos_agent.runtime.locking import MutationLock
 from flyos_agent.runtime.queries import ConfigQueries
 from flyos_agent.runtime.sessions import Session, SessionTable
 from flyos_agent.runtime.transaction import Transaction
@@ -86,7 +86,7 @@ class Manager(ConfigQueries):
         self.backend.register(self.registry)
         self.confirm_timeout = confirm_timeout
         self.sessions = SessionTable()
-        self._lock = threading.RLock()
+        self._lock = MutationLock()
         running, version = journal.load_running()
         self.stores = Datastores(schema, running, version)
         self.stores.startup = journal.load_startup()

@@ -20,6 +20,7 @@ from flyos_agent.datastore.xpath_compiled import (
     Item,
     Unsupported,
     compile_expression,
+    compile_local,
     holds,
 )
 from flyos_agent.errors import FlyosError
@@ -51,6 +52,21 @@ def constrained(schema: Schema) -> Iterator[tuple[SchemaNode, str]]:
             yield node, node.when
 
 
+def check_generated(
+    node: SchemaNode, expression: str, tree: Map[str, Any], context: InstancePath, expected: bool
+) -> int:
+    """Compare the generated local check (if the expression has one) with `expected`."""
+    from_child = node.is_leafy or expression == node.when
+    scope = SCHEMA.node(node.parent_path) if from_child and node.parent_path else node
+    check = compile_local(scope, expression, from_child=from_child)
+    if check is None:
+        return 0
+    local_path = context[:-1] if from_child else context
+    local = trees.get(tree, local_path)
+    assert check(local) == expected, (expression, context)
+    return 1
+
+
 def agree(tree: Map[str, Any]) -> int:
     """Check every must/when on every instance; return how many were compiled."""
     compiled_count = 0
@@ -64,6 +80,7 @@ def agree(tree: Map[str, Any]) -> int:
             )
             for context in paths:
                 expected = evaluate_boolean(SCHEMA, tree, expression, context)
+                compiled_count += check_generated(node, expression, tree, context, expected)
                 if compiled is None:
                     continue
                 try:
