@@ -338,6 +338,12 @@ class Journal:
             self._background.start()
             return True
 
+    def wait_for_snapshot(self) -> None:
+        """Return once no background snapshot (and the pruning it does) is running."""
+        background = self._background
+        if background is not None:
+            background.join()
+
     def _snapshot_logged(self, commit_id: int, tree: Map[str, Any]) -> None:
         try:
             self.snapshot(commit_id, tree)
@@ -474,9 +480,7 @@ class Journal:
 
     def close(self) -> None:
         """Wait for a background snapshot, checkpoint the WAL and close the database."""
-        background = self._background
-        if background is not None:
-            background.join()
+        self.wait_for_snapshot()
         with self._lock:
             if self._closed:
                 return

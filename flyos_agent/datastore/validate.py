@@ -93,7 +93,7 @@ def _check_unit(
     if path in ctx.checked:
         return
     ctx.checked.add(path)
-    _check_entry(ctx, node, path, value, _item_at(ctx, path), deep=deep)
+    _check_entry(ctx, node, path, value, deep=deep)
 
 
 def _check_entry(
@@ -101,18 +101,17 @@ def _check_entry(
     node: SchemaNode,
     path: InstancePath,
     value: Map[str, Any],
-    item: Item,
     *,
     deep: bool,
 ) -> None:
     if node.kind is Kind.LIST:
-        if node.when and not _holds(ctx, node.when, path, item):
+        if node.when and not _holds(ctx, node.when, path):
             ctx.errors.append(_when_error(ctx, node, path))
             return
         for must, check in _plan(node).own_musts:
             if check is None or not check(value):
-                _check_must(ctx, must, path, item)
-    _check_children(ctx, node, path, value, item, deep=deep)
+                _check_must(ctx, must, path)
+    _check_children(ctx, node, path, value, deep=deep)
 
 
 @dataclass(frozen=True)
@@ -178,7 +177,6 @@ def _check_children(
     node: SchemaNode,
     path: InstancePath,
     value: Map[str, Any],
-    item: Item,
     *,
     deep: bool,
 ) -> None:
@@ -195,44 +193,40 @@ def _check_children(
                 entry_path = (*path, (child.name, key))
                 if entry_path not in ctx.checked:
                     ctx.checked.add(entry_path)
-                    entry_item = Item(child, entry, item)
-                    _check_entry(ctx, child, entry_path, entry, entry_item, deep=True)
+                    _check_entry(ctx, child, entry_path, entry, deep=True)
     for child in plan.present:
         child_value = value.get(child.name)
         if child_value is None:
             continue
         child_path = (*path, (child.name, None))
-        child_item = Item(child, child_value, item)
         if child.when:
             quick = plan.child_whens[child.name]
-            if (quick is None or not quick(value)) and not _holds(
-                ctx, child.when, child_path, child_item
-            ):
+            if (quick is None or not quick(value)) and not _holds(ctx, child.when, child_path):
                 ctx.errors.append(_when_error(ctx, child, child_path))
                 continue
         if child.kind is Kind.CONTAINER:
             for must in child.must:
-                _check_must(ctx, must, child_path, child_item)
-            _check_children(ctx, child, child_path, child_value, child_item, deep=deep)
+                _check_must(ctx, must, child_path)
+            _check_children(ctx, child, child_path, child_value, deep=deep)
         elif child.kind is Kind.LEAF:
             for must, check in plan.child_musts.get(child.name, ()):
                 if check is None or not check(value):
-                    _check_must(ctx, must, child_path, child_item)
+                    _check_must(ctx, must, child_path)
             _check_leafref(ctx, child, child_path, child_value)
         else:
             _check_count(ctx, child, child_path, len(child_value))
             for entry in child_value:
                 entry_path = (*path, (child.name, (entry,)))
-                _check_leaf(ctx, child, entry_path, entry, Item(child, entry, item))
+                _check_leaf(ctx, child, entry_path, entry)
     for child in plan.absent:
         if child.name not in value:
             child_path = (*path, (child.name, None))
-            _check_absent(ctx, child, child_path, Item(child, None, item))
+            _check_absent(ctx, child, child_path)
 
 
-def _check_absent(ctx: _Context, node: SchemaNode, path: InstancePath, item: Item) -> None:
+def _check_absent(ctx: _Context, node: SchemaNode, path: InstancePath) -> None:
     """A missing node: mandatory leaves and min-elements, unless `when` hides it."""
-    if node.when is not None and not _holds(ctx, node.when, path, item):
+    if node.when is not None and not _holds(ctx, node.when, path):
         return
     if node.kind is Kind.LEAF:
         ctx.errors.append(
@@ -245,14 +239,12 @@ def _check_absent(ctx: _Context, node: SchemaNode, path: InstancePath, item: Ite
     elif node.kind is Kind.LEAF_LIST:
         _check_count(ctx, node, path, 0)
     else:
-        _check_children(ctx, node, path, trees.EMPTY, item, deep=False)
+        _check_children(ctx, node, path, trees.EMPTY, deep=False)
 
 
-def _check_leaf(
-    ctx: _Context, node: SchemaNode, path: InstancePath, value: Any, item: Item
-) -> None:
+def _check_leaf(ctx: _Context, node: SchemaNode, path: InstancePath, value: Any) -> None:
     for must in node.must:
-        _check_must(ctx, must, path, item)
+        _check_must(ctx, must, path)
     _check_leafref(ctx, node, path, value)
 
 
@@ -350,12 +342,12 @@ def _descendant(entry: Map[str, Any], relative: str) -> Any:
 # --------------------------------------------------------------------------- must/when
 
 
-def _holds(ctx: _Context, expression: str, path: InstancePath, item: Item | None = None) -> bool:
+def _holds(ctx: _Context, expression: str, path: InstancePath) -> bool:
     """The boolean value of `expression` at `path`: compiled if possible, else interpreted."""
     compiled = compile_expression(expression)
     if compiled is not None:
         try:
-            return holds(compiled, item or _item_at(ctx, path))
+            return holds(compiled, _item_at(ctx, path))
         except Unsupported:
             pass
     try:
@@ -367,8 +359,8 @@ def _holds(ctx: _Context, expression: str, path: InstancePath, item: Item | None
         return True
 
 
-def _check_must(ctx: _Context, must: Must, path: InstancePath, item: Item | None = None) -> None:
-    if not _holds(ctx, must.expression, path, item):
+def _check_must(ctx: _Context, must: Must, path: InstancePath) -> None:
+    if not _holds(ctx, must.expression, path):
         ctx.errors.append(
             OperationFailed(
                 must.error_message or f"must condition not satisfied: {must.expression}",

@@ -11,6 +11,7 @@ spellings of one prefix are one list key.
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
@@ -193,8 +194,8 @@ def _canonical_inet(lt: LeafType, text: str) -> str:
 def _parse_string(lt: LeafType, raw: Any) -> str:
     if not isinstance(raw, str):
         raise InvalidValue(f"{raw!r} is not a string")
-    fast = next((_FAST_PREFIXES[t] for t in lt.typedefs if t in _FAST_PREFIXES), None)
-    if fast is not None and not lt.lengths:
+    fast = _fast_prefix_parser(lt)
+    if fast is not None:
         canonical = fast(raw)
         if canonical is None:
             raise InvalidValue(f"'{raw}' is not a valid {lt.name.partition(':')[2]}")
@@ -246,20 +247,53 @@ def _parse_union(lt: LeafType, raw: Any) -> Any:
 
 
 _MEMO_LIMIT = 4096
-_memos: dict[int, tuple[LeafType, dict[Any, Any]]] = {}
+_MISSING = object()
+
+
+class _Slot:
+    """Per-type parse state: the type, its memo of recent results, a fast path."""
+
+    __slots__ = ("fast", "leaf_type", "memo")
+
+    def __init__(self, leaf_type: LeafType) -> None:
+        self.leaf_type = leaf_type
+        self.memo: dict[tuple[type, Any], Any] = {}
+        self.fast = _fast_prefix_parser(leaf_type)
+
+
+_slots: dict[int, _Slot] = {}
+
+
+def _fast_prefix_parser(lt: LeafType) -> Callable[[str], str | None] | None:
+    """For ip-prefix types (or unions of them): a direct canonicaliser, else None."""
+    if lt.base == "leafref" and lt.members:
+        return _fast_prefix_parser(lt.members[0])
+    if lt.base == "string" and not lt.lengths:
+        return next((_FAST_PREFIXES[t] for t in lt.typedefs if t in _FAST_PREFIXES), None)
+    if lt.base == "union" and lt.members:
+        parsers = [_fast_prefix_parser(m) for m in lt.members]
+        if all(parsers):
+            members = [p for p in parsers if p is not None]
+            return lambda text: next((r for p in members if (r := p(text)) is not None), None)
+    return None
 
 
 def parse_value(lt: LeafType, raw: Any) -> Any:
     """Parse `raw` (XML text, JSON value, DSL word) into the canonical value of `lt`.
 
-    Raises InvalidValue with a reason a person can act on. Results for
-    repeated inputs (a next hop, an interface name) come from a small memo.
+    Raises InvalidValue with a reason a person can act on. Prefixes take a
+    direct path; results for repeated inputs (a next hop, an interface name)
+    come from a small memo.
     """
-    slot = _memos.get(id(lt))
-    if slot is None or slot[0] is not lt:
-        slot = _memos[id(lt)] = (lt, {})
-    memo = slot[1]
+    slot = _slots.get(id(lt))
+    if slot is None or slot.leaf_type is not lt:
+        slot = _slots[id(lt)] = _Slot(lt)
+    if slot.fast is not None and type(raw) is str:
+        canonical = slot.fast(raw)
+        if canonical is not None:
+            return canonical
     key = (type(raw), raw) if isinstance(raw, (str, int, bool)) else None
+    memo = slot.memo
     if key is not None:
         hit = memo.get(key, _MISSING)
         if hit is not _MISSING:
@@ -270,9 +304,6 @@ def parse_value(lt: LeafType, raw: Any) -> Any:
             memo.clear()
         memo[key] = value
     return value
-
-
-_MISSING = object()
 
 
 def _parse(lt: LeafType, raw: Any) -> Any:
