@@ -13,6 +13,7 @@ confirm_timeout = 600            # seconds
 history_keep = 50                # commits kept in the journal
 max_message_bytes = 16777216     # largest IPC message
 startup_config = "examples/demo.json"  # first commit when the journal is empty
+boot_from = "journal"            # journal: running = last commit; startup: load startup
 log_level = "info"
 
 [[user]]
@@ -47,6 +48,7 @@ from flyos_agent.runtime.sessions import GROUPS
 
 BACKENDS = ("linux", "none", "memory")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+BOOT_SOURCES = ("journal", "startup")
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 16384, 8, 1
 _SCRYPT_MAXMEM = 256 * 1024 * 1024
@@ -95,6 +97,7 @@ class AgentConfig:
     history_keep: int = 50
     max_message_bytes: int = 16 * 1024 * 1024
     startup_config: Path | None = None
+    boot_from: str = "journal"
     log_level: str = "info"
     users: tuple[User, ...] = ()
 
@@ -171,6 +174,8 @@ def _agent_value(label: str, key: str, value: Any) -> Any:
         return parse_listen(label, _string(label, value))
     if key == "backend":
         return _choice(label, value, BACKENDS)
+    if key == "boot_from":
+        return _choice(label, value, BOOT_SOURCES)
     if key == "log_level":
         return _choice(label, str(value).lower(), LOG_LEVELS)
     if key in ("confirm_timeout", "history_keep", "max_message_bytes"):

@@ -192,6 +192,8 @@ def run(config: AgentConfig) -> None:
             if startup is not None:
                 with _audit_only_on_success():
                     _load_startup_config(manager, config.startup_config, startup)
+            if config.boot_from == "startup":
+                _boot_from_startup(manager)
             asyncio.run(_serve(manager, config, sock))
         finally:
             manager.close()
@@ -291,6 +293,26 @@ def _load_startup_config(manager: Manager, path: Path | None, data: dict[str, ob
         manager.close_session(session)
     commit_id = result.commit_id if result is not None else None
     log.info("loaded startup_config %s as commit %s", path, commit_id)
+
+
+def _boot_from_startup(manager: Manager) -> None:
+    """NETCONF :startup semantics on request: running becomes the startup datastore.
+
+    By default the journal is authoritative (running survives restarts as
+    last committed); with `boot_from = "startup"` the saved startup
+    configuration is committed over it, as an ordinary transaction.
+    """
+    if manager.stores.startup is None:
+        log.warning("boot_from = startup, but the startup datastore is empty: keeping running")
+        return
+    session = manager.open_session("flyos-agent", "startup", "admin")
+    try:
+        result = manager.copy(session, "startup", "running")
+    except FlyosError as exc:
+        raise StartupError(f"cannot load the startup datastore into running: {exc}") from None
+    finally:
+        manager.close_session(session)
+    log.info("booted from startup as commit %s", result.commit_id if result else "(no change)")
 
 
 async def _serve(manager: Manager, config: AgentConfig, sock: socket.socket) -> None:

@@ -86,6 +86,33 @@ def test_startup_config_is_the_first_commit_of_an_empty_journal(
         assert "0.0.0.0/0" not in client.routes()
 
 
+def test_boot_from_startup_commits_the_startup_datastore_over_running(
+    make_agent: Any, tmp_path: Path
+) -> None:
+    agent = make_agent().start()
+    with agent.client() as client:
+        client.ok("route add", ["prefix=10.1.0.0/16", "type=blackhole"])
+    agent.stop()
+    agent.start()
+    with agent.client() as client:
+        client.ok("route delete", ["prefix=10.1.0.0/16"])
+        client.ok("route add", ["prefix=10.2.0.0/16", "type=blackhole"])
+        client.ok("copy", {"source": "running", "target": "startup"})
+        client.ok("route add", ["prefix=10.3.0.0/16", "type=blackhole"])
+    agent.stop()
+    agent.start()
+    with agent.client() as client:
+        assert set(client.routes()) == {"10.2.0.0/16", "10.3.0.0/16"}  # journal wins
+    agent.stop()
+    config = tmp_path / "boot.toml"
+    config.write_text('[agent]\nboot_from = "startup"\n')
+    agent.args += ["--config", str(config)]
+    agent.start()
+    with agent.client() as client:
+        assert set(client.routes()) == {"10.2.0.0/16"}
+        assert "startup" in client.ok("history")[0]["comment"]
+
+
 def test_flags_override_the_file_and_file_paths_are_relative_to_it(
     make_agent: Any, tmp_path: Path
 ) -> None:
