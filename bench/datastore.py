@@ -42,11 +42,11 @@ def load(manager: Manager, text: str) -> None:
     manager.close_session(session)
 
 
-def one_route_commits(manager: Manager, count: int) -> list[float]:
+def one_route_commits(manager: Manager, count: int, first: int = 0) -> list[float]:
     """Seconds for each of `count` single-route edit + commit transactions."""
     session = manager.open_session("bench", "bench")
     samples = []
-    for i in range(count):
+    for i in range(first, first + count):
         path = (("routing", None), ("static", (f"172.16.{i % 256}.{i // 256}/32",)))
         start = time.perf_counter()
         manager.edit(session, "candidate", [Edit("create", path, {"via": "192.0.2.9"})])
@@ -62,7 +62,7 @@ def incremental(commits: int = 200) -> Figure:
             manager = fresh_manager(Path(state))
             load(manager, json.dumps(route_config(size)))
             one_route_commits(manager, 20)  # warm up
-            medians[size] = one_route_commits(manager, commits)
+            medians[size] = one_route_commits(manager, commits, first=20)
             manager.close()
     figure = Figure(
         scenario="one-route commit, 100k store vs 1k store",

@@ -234,21 +234,27 @@ class Codec:
     # ----------------------------------------------------------------- records
 
     def encode_changes(self, changes: Iterable[Change]) -> list[Record]:
-        """The records of one commit; changes inside a created/deleted unit are omitted."""
-        with _no_gc():
-            changes = list(changes)
-            whole: set[tuple[ChangeOp, InstancePath]] = {
-                (c.op, c.path) for c in changes if c.op is not ChangeOp.MODIFY
-            }
-            return [self._record(c) for c in changes if not self._inside(c, whole)]
+        """The records of one commit; changes inside a created/deleted unit are omitted.
 
-    @staticmethod
-    def _inside(change: Change, whole: set[tuple[ChangeOp, InstancePath]]) -> bool:
-        """True for a create/delete inside a unit created/deleted by the same commit."""
-        path = change.path
-        return change.op is not ChangeOp.MODIFY and any(
-            (change.op, path[:i]) in whole for i in range(1, len(path))
-        )
+        The diff reports the list entries inside a created or deleted unit
+        right after it, so one comparison with the last covering unit finds
+        them; out of that order a nested change is merely written twice,
+        which replays to the same tree.
+        """
+        records: list[Record] = []
+        cover: tuple[ChangeOp, InstancePath] | None = None
+        with _no_gc():
+            for change in changes:
+                if change.op is ChangeOp.MODIFY:
+                    records.append(self._record(change))
+                    continue
+                if cover is not None and change.op is cover[0]:
+                    covering = cover[1]
+                    if change.path[: len(covering)] == covering:
+                        continue
+                records.append(self._record(change))
+                cover = (change.op, change.path)
+        return records
 
     def _record(self, change: Change) -> Record:
         value: Any = None

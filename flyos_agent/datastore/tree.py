@@ -20,7 +20,8 @@ a 1-tuple with the value for a leaf-list entry.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from functools import cache
 from typing import Any
 
 from immutables import Map
@@ -29,7 +30,7 @@ from flyos_agent.datastore.paths import InstancePath, Key, format_path
 from flyos_agent.errors import InvalidValue as InvalidValueError
 from flyos_agent.errors import UnknownElement
 from flyos_agent.schema import Kind, Schema, SchemaNode
-from flyos_agent.schema.values import InvalidValue, parse_value, value_to_json
+from flyos_agent.schema.values import InvalidValue, leaf_parser, parse_value, value_to_json
 
 EMPTY: Map[Any, Any] = Map()
 
@@ -209,10 +210,23 @@ def list_entry_from_plain(
                 path=format_path(schema, (*parent, (node.name, None))),
                 app_tag="missing-key",
             )
-        keys[key_name] = _leaf(schema, node.children[key_name], raw, (*parent, (node.name, None)))
+        try:
+            keys[key_name] = _leaf_parsers(node)[key_name](raw)
+        except InvalidValue:
+            _leaf(schema, node.children[key_name], raw, (*parent, (node.name, None)))
     key = tuple(keys.values())
     entry_path = (*parent, (node.name, key))
     return key, _children(schema, node, item, entry_path, keys, config_only=config_only)
+
+
+@cache
+def _leaf_parsers(node: SchemaNode) -> dict[str, Callable[[Any], Any]]:
+    """The value parser of each leaf child of `node` (looked up once per node)."""
+    return {
+        name: leaf_parser(child.type)
+        for name, child in node.children.items()
+        if child.kind is Kind.LEAF and child.type is not None
+    }
 
 
 def _children(
@@ -226,7 +240,17 @@ def _children(
 ) -> Map[str, Any]:
     """Convert the members of an object; `out` may already hold parsed keys."""
     children = node.children
+    parsers = _leaf_parsers(node)
     for member, raw in data.items():
+        if member in out:
+            continue
+        parse = parsers.get(member)
+        if parse is not None and (not config_only or children[member].config):
+            try:
+                out[member] = parse(raw)
+            except InvalidValue:
+                _leaf(schema, children[member], raw, path)  # raises with the path
+            continue
         local = _local(member) if ":" in member else member
         if local in out:
             continue

@@ -42,6 +42,7 @@ class _Context:
     errors: list[FlyosError] = field(default_factory=list)
     checked: set[InstancePath] = field(default_factory=set)
     items: dict[InstancePath, Item] = field(default_factory=dict)
+    targets: dict[tuple[str, Any], bool] = field(default_factory=dict)
 
     def where(self, path: InstancePath) -> str:
         return format_path(self.schema, path)
@@ -89,10 +90,14 @@ def validate_changes(
 def _check_unit(
     ctx: _Context, node: SchemaNode, path: InstancePath, value: Map[str, Any], *, deep: bool
 ) -> None:
-    """Check a list entry or top container; with `deep`, nested list entries too."""
-    if path in ctx.checked:
-        return
-    ctx.checked.add(path)
+    """Check a list entry or top container; with `deep`, nested list entries too.
+
+    Only a deep walk can reach a unit twice (a diff reports each unit once).
+    """
+    if deep:
+        if path in ctx.checked:
+            return
+        ctx.checked.add(path)
     _check_entry(ctx, node, path, value, deep=deep)
 
 
@@ -383,10 +388,15 @@ def _when_error(ctx: _Context, node: SchemaNode, path: InstancePath) -> FlyosErr
 
 def _target_exists(ctx: _Context, node: SchemaNode, path: InstancePath, value: Any) -> bool:
     assert node.type is not None and node.type.leafref_target is not None
-    keyed = _keyed_target(ctx.schema, node.type.leafref_target)
+    target = node.type.leafref_target
+    keyed = _keyed_target(ctx.schema, target)
     if keyed is not None:
-        parent, list_name = keyed
-        return trees.get(ctx.tree, (*parent, (list_name, (value,)))) is not None
+        known = ctx.targets.get((target, value))
+        if known is None:
+            parent, list_name = keyed
+            known = trees.get(ctx.tree, (*parent, (list_name, (value,)))) is not None
+            ctx.targets[(target, value)] = known
+        return known
     expression = f"count({node.type.leafref_path}[. = current()]) > 0"
     return _holds(ctx, expression, path)
 

@@ -43,6 +43,7 @@ class Transaction:
     changes: Sequence[Change]
     steps: list[Step] = field(default_factory=list)
     applied: int = 0
+    _batches: list[Batch] | None = None
 
     def validate(self) -> None:
         """YANG constraints on what changed, then backend checks; raises on errors."""
@@ -91,7 +92,12 @@ class Transaction:
             raise RollbackFailed("could not undo every step: " + "; ".join(failures))
 
     def batches(self) -> list[Batch]:
-        """The change groups per registration in dependency order."""
+        """The change groups per registration in dependency order (computed once)."""
+        if self._batches is None:
+            self._batches = self._group()
+        return self._batches
+
+    def _group(self) -> list[Batch]:
         deletes: dict[tuple[str, int], Batch] = {}
         writes: dict[tuple[str, int], Batch] = {}
         for change in self.changes:

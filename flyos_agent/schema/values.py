@@ -250,20 +250,6 @@ _MEMO_LIMIT = 4096
 _MISSING = object()
 
 
-class _Slot:
-    """Per-type parse state: the type, its memo of recent results, a fast path."""
-
-    __slots__ = ("fast", "leaf_type", "memo")
-
-    def __init__(self, leaf_type: LeafType) -> None:
-        self.leaf_type = leaf_type
-        self.memo: dict[tuple[type, Any], Any] = {}
-        self.fast = _fast_prefix_parser(leaf_type)
-
-
-_slots: dict[int, _Slot] = {}
-
-
 def _fast_prefix_parser(lt: LeafType) -> Callable[[str], str | None] | None:
     """For ip-prefix types (or unions of them): a direct canonicaliser, else None."""
     if lt.base == "leafref" and lt.members:
@@ -274,36 +260,62 @@ def _fast_prefix_parser(lt: LeafType) -> Callable[[str], str | None] | None:
         parsers = [_fast_prefix_parser(m) for m in lt.members]
         if all(parsers):
             members = [p for p in parsers if p is not None]
-            return lambda text: next((r for p in members if (r := p(text)) is not None), None)
+
+            def first_member(text: str) -> str | None:
+                for parser in members:
+                    canonical = parser(text)
+                    if canonical is not None:
+                        return canonical
+                return None
+
+            return first_member
     return None
+
+
+_parsers: dict[int, tuple[LeafType, Callable[[Any], Any]]] = {}
+
+
+def leaf_parser(lt: LeafType) -> Callable[[Any], Any]:
+    """The function that parses values of `lt` (what parse_value calls).
+
+    Prefixes take a direct path; results for repeated inputs (a next hop, an
+    interface name) come from a small memo. Callers converting many values
+    fetch this once per type.
+    """
+    slot = _parsers.get(id(lt))
+    if slot is not None and slot[0] is lt:
+        return slot[1]
+    fast = _fast_prefix_parser(lt)
+    memo: dict[tuple[type, Any], Any] = {}
+
+    def parse(raw: Any) -> Any:
+        kind = type(raw)
+        if fast is not None and kind is str:
+            canonical = fast(raw)
+            if canonical is not None:
+                return canonical
+        if kind is not str and kind is not int and kind is not bool:
+            return _parse(lt, raw)
+        key = (kind, raw)
+        hit = memo.get(key, _MISSING)
+        if hit is not _MISSING:
+            return hit
+        value = _parse(lt, raw)
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[key] = value
+        return value
+
+    _parsers[id(lt)] = (lt, parse)
+    return parse
 
 
 def parse_value(lt: LeafType, raw: Any) -> Any:
     """Parse `raw` (XML text, JSON value, DSL word) into the canonical value of `lt`.
 
-    Raises InvalidValue with a reason a person can act on. Prefixes take a
-    direct path; results for repeated inputs (a next hop, an interface name)
-    come from a small memo.
+    Raises InvalidValue with a reason a person can act on.
     """
-    slot = _slots.get(id(lt))
-    if slot is None or slot.leaf_type is not lt:
-        slot = _slots[id(lt)] = _Slot(lt)
-    if slot.fast is not None and type(raw) is str:
-        canonical = slot.fast(raw)
-        if canonical is not None:
-            return canonical
-    key = (type(raw), raw) if isinstance(raw, (str, int, bool)) else None
-    memo = slot.memo
-    if key is not None:
-        hit = memo.get(key, _MISSING)
-        if hit is not _MISSING:
-            return hit
-    value = _parse(lt, raw)
-    if key is not None:
-        if len(memo) >= _MEMO_LIMIT:
-            memo.clear()
-        memo[key] = value
-    return value
+    return leaf_parser(lt)(raw)
 
 
 def _parse(lt: LeafType, raw: Any) -> Any:
