@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import datastore
+from bench import datastore, netconf
 
-SUITES = {"datastore": datastore.main}
+SUITES = {"datastore": datastore.main, "netconf": netconf.main}
 
 
 def main() -> None:

@@ -1,9 +1,10 @@
 """`flyos`: the operator's client of the agent over the IPC socket.
 
-`flyos -c "LINE"` runs one command, `flyos -f FILE` a script of lines (one
-session for the whole script); with no argument it would start the REPL,
-which is not built yet. Errors print one line `error: <path>: <message>` and
-exit with status 1.
+With no argument it is the interactive CLI (cli/repl.py) when standard input
+is a terminal, else it runs standard input as a script. `flyos -c "LINE"`
+runs one line, `flyos -f FILE` a script of DSL statements and commands (one
+session for the whole script; see cli/repl_script.py). Errors print one line
+`error: <path>: <message>` and exit with status 1.
 """
 
 from __future__ import annotations
@@ -12,38 +13,35 @@ import argparse
 import getpass
 import json
 import os
-import shlex
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from cli.ipc_client import ClientError, IpcClient, default_socket
+from cli.repl_commands import Commands
+from cli.repl_script import run_script
+from cli.repl_session import AgentSession
 from flyos_agent.errors import FlyosError
-
-CLI_PERSIST_ID = "flyos-cli"
-"""persist-id of `commit confirmed`: the confirmation may come from a later `flyos` run."""
-
-Output = Callable[[Any], str]
-
-
-class UsageError(Exception):
-    """A line the CLI cannot parse; the message is one line."""
+from flyos_agent.schema import default_schema
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `flyos` console script; returns the exit status."""
     args = _parser().parse_args(argv)
-    if args.command is None and args.file is None:
-        print(
-            "flyos: the interactive REPL is not built yet; use -c LINE or -f FILE", file=sys.stderr
-        )
-        return 2
     try:
-        lines = [args.command] if args.command is not None else _script_lines(args.file)
         with IpcClient(args.socket) as client:
+            if args.subcommand == "token":
+                return _token(client, args)
+            if args.command is None and args.file is None and sys.stdin.isatty():
+                from cli.repl import run_repl  # prompt_toolkit only for the interactive CLI
+
+                return run_repl(client, user=args.user)
             if args.user is not None:
                 _login(client, args.user)
-            return run_lines(client, lines, as_json=args.json, keep_going=args.keep_going)
+            text = args.command if args.command is not None else _script(args.file or "-")
+            commands = Commands(AgentSession(client, default_schema()), color=sys.stdout.isatty())
+            return run_script(
+                commands, text, keep_going=args.keep_going, as_json=args.json, err=_stderr
+            )
     except (ClientError, FlyosError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -69,14 +67,24 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--user", help="log in as this configured user (password from $FLYOS_PASSWORD or prompted)"
     )
+    commands = parser.add_subparsers(dest="subcommand", metavar="COMMAND")
+    token = commands.add_parser("token", help="bearer tokens for REST, RESTCONF and MCP")
+    actions = token.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = actions.add_parser("create", help="issue a token (printed once)")
+    create.add_argument("owner", nargs="?", help="configured user it acts for (default: you)")
+    create.add_argument("--lifetime", type=int, metavar="SECONDS", help="expire after this")
+    create.add_argument("--description", default="", help="what the token is for")
+    revoke = actions.add_parser("revoke", help="revoke a token by its id")
+    revoke.add_argument("id")
+    actions.add_parser("list", help="list tokens (never their secrets)")
     return parser
 
 
-def _script_lines(name: str) -> list[str]:
+def _script(name: str) -> bytes:
     if name == "-":
-        return sys.stdin.read().splitlines()
-    with open(name, encoding="utf-8") as handle:
-        return handle.read().splitlines()
+        return sys.stdin.buffer.read()
+    with open(name, "rb") as handle:
+        return handle.read()
 
 
 def _login(client: IpcClient, user: str) -> None:
@@ -86,200 +94,32 @@ def _login(client: IpcClient, user: str) -> None:
     client.call("login", {"user": user, "password": password})
 
 
-def run_lines(client: IpcClient, lines: Iterable[str], *, as_json: bool, keep_going: bool) -> int:
-    """Run each non-blank, non-comment line; 1 after the first error (or at the end)."""
-    status = 0
-    for line in lines:
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        try:
-            command, args, output = parse_line(line)
-            result = _call(client, command, args)
-        except (UsageError, FlyosError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            status = 1
-            if not keep_going:
-                break
-            continue
-        text = json.dumps(result, indent=2) if as_json else output(result)
-        if text:
-            print(text)
-    return status
+def _stderr(text: str) -> None:
+    print(text, file=sys.stderr)
 
 
-def _call(client: IpcClient, command: str, args: dict[str, Any] | list[str]) -> Any:
-    """Send one request; a plain `commit` also confirms a pending CLI `commit confirmed`."""
-    try:
-        return client.call(command, args)
-    except FlyosError as error:
-        retry = command == "commit" and isinstance(args, dict) and "persist-id" not in args
-        if not retry or error.app_tag != "missing-persist-id":
-            raise
-    assert isinstance(args, dict)
-    return client.call(command, {**args, "persist-id": CLI_PERSIST_ID})
-
-
-# ---------------------------------------------------------------------- lines
-
-
-def parse_line(line: str) -> tuple[str, dict[str, Any] | list[str], Output]:
-    """One CLI line -> (IPC command, its args, how to print the result)."""
-    try:
-        words = shlex.split(line, comments=True)
-    except ValueError as exc:
-        raise UsageError(f"cannot parse line: {exc}") from None
-    verb, rest = words[0], words[1:]
-    if verb == "show":
-        return _show(rest)
-    if verb == "commit":
-        return _commit(rest)
-    if verb in ("confirm", "rollback", "discard", "validate", "lock", "unlock", "copy"):
-        return _simple(verb, rest)
-    if len(words) >= 2 and "=" not in words[1]:
-        return _module_verb(words)
-    raise UsageError(f"unknown command '{verb}'")
-
-
-def _show(words: list[str]) -> tuple[str, dict[str, Any], Output]:
-    what = words[0] if words else ""
-    if what in ("running", "candidate", "startup") and words[1:] in ([], ["json"]):
-        printer = _json if words[1:] else _braces
-        return "get-config", {"source": what}, printer
-    if what == "compare" and (len(words) == 1 or (len(words) == 3 and words[1] == "rollback")):
-        source = f"rollback:{_number(words[2])}" if len(words) == 3 else "running"
-        return "compare", {"source": source, "target": "candidate"}, _compare
-    if words == ["history"]:
-        return "history", {}, _history
-    raise UsageError(
-        "show running|candidate|startup [json], show compare [rollback N], show history"
-    )
-
-
-def _commit(words: list[str]) -> tuple[str, dict[str, Any], Output]:
-    args: dict[str, Any] = {}
-    position = 0
-    while position < len(words):
-        word = words[position]
-        position += 1
-        if word == "comment" and position < len(words):
-            args["comment"] = words[position]
-            position += 1
-        elif word == "confirmed":
-            args.update(confirmed=True, persist=CLI_PERSIST_ID)
-            if position < len(words) and words[position].isdigit():
-                args["timeout"] = int(words[position]) * 60
-                position += 1
-        elif word == "check":
-            args["check"] = True
-        else:
-            raise UsageError('commit [comment "TEXT"] [confirmed [MINUTES]] [check]')
-    return "commit", args, _commit_done
-
-
-def _simple(verb: str, words: list[str]) -> tuple[str, dict[str, Any], Output]:
-    if verb == "confirm" and len(words) <= 1:
-        return "confirm", {"persist-id": words[0] if words else CLI_PERSIST_ID}, _commit_done
-    if verb == "rollback" and len(words) <= 1:
-        index = _number(words[0]) if words else 1
-        return "rollback", {"index": index}, lambda _: f"loaded rollback {index} into the candidate"
-    if verb in ("discard", "validate") and not words:
-        return verb, {}, lambda _: "ok"
-    if verb in ("lock", "unlock") and len(words) <= 1 and words[:1] != ["startup"]:
-        return verb, {"target": words[0] if words else "candidate"}, lambda _: "ok"
-    if verb == "copy" and len(words) == 2:
-        return "copy", {"source": words[0], "target": words[1]}, lambda _: "ok"
-    usage = {
-        "confirm": "confirm [PERSIST-ID]",
-        "rollback": "rollback [N]",
-        "lock": "lock [candidate|running]",
-        "unlock": "unlock [candidate|running]",
-        "copy": "copy SOURCE TARGET (e.g. copy running startup)",
-    }
-    raise UsageError(usage.get(verb, verb))
-
-
-def _module_verb(words: list[str]) -> tuple[str, list[str], Output]:
-    module, verb, rest = words[0], words[1], words[2:]
-    command = f"{module} {verb}"
-    if rest and "=" not in rest[0]:
-        command, rest = f"{command} {rest[0]}", rest[1:]
-    bad = [word for word in rest if "=" not in word]
-    if bad:
-        raise UsageError(f"'{bad[0]}' is not key=value (the {{ ... }} form is not built yet)")
-    return command, rest, _commit_done
-
-
-def _number(word: str) -> int:
-    if not word.isdigit():
-        raise UsageError(f"'{word}' is not a number")
-    return int(word)
-
-
-# ---------------------------------------------------------------------- output
-
-
-def _json(result: Any) -> str:
-    return json.dumps(result, indent=2)
-
-
-def _braces(config: Any, indent: str = "") -> str:
-    """RFC 7951 JSON as a Junos-like brace text (module prefixes dropped)."""
-    lines: list[str] = []
-    for member, value in config.items():
-        name = member.rpartition(":")[2]
-        if isinstance(value, dict):
-            lines += [f"{indent}{name} {{", _braces(value, indent + "    "), f"{indent}}}"]
-        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            for entry in value:
-                lines += [f"{indent}{name} {{", _braces(entry, indent + "    "), f"{indent}}}"]
-        elif isinstance(value, list):
-            lines.append(f"{indent}{name} [ {' '.join(_word(v) for v in value)} ];")
-        else:
-            lines.append(f"{indent}{name} {_word(value)};")
-    return "\n".join(line for line in lines if line)
-
-
-def _word(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = str(value)
-    return json.dumps(text) if not text or any(c in text for c in ' ;{}[]"#') else text
-
-
-def _compare(changes: Any) -> str:
-    lines = []
-    for change in changes:
-        sign = {"create": "+", "delete": "-"}.get(change["operation"], "~")
-        lines.append(f"{sign} {change['target']}")
-        for leaf, values in change.get("leaves", {}).items():
-            lines.append(f"    {leaf}: {_word(values['old'])} -> {_word(values['new'])}")
-    return "\n".join(lines) if lines else "no differences"
-
-
-def _history(records: Any) -> str:
-    lines = [f"{'#':>3}  {'commit':>6}  {'time':24}  {'user':12}  {'channel':8}  comment"]
-    for r in records:
-        lines.append(
-            f"{r['rollback']:>3}  {r['commit-id']:>6}  {r['time']:24}  {r['user']:12}  "
-            f"{r['channel']:8}  {r['comment'] or ''}"
-        )
-    return "\n".join(lines)
-
-
-def _commit_done(result: Any) -> str:
-    if result is None:
-        return "ok (candidate changed; commit to apply)"
-    if "plan" in result:
-        return f"configuration check succeeds ({_changes(result)})"
-    if not result["changed"]:
-        done = "commit complete: no changes"
+def _token(client: IpcClient, args: argparse.Namespace) -> int:
+    """`flyos token create|revoke|list` over IPC."""
+    if args.user is not None:
+        _login(client, args.user)
+    if args.action == "create":
+        request: dict[str, object] = {"description": args.description}
+        if args.owner is not None:
+            request["user"] = args.owner
+        if args.lifetime is not None:
+            request["lifetime"] = args.lifetime
+        result = client.call("token-create", request)
+        print(json.dumps(result, indent=2) if args.json else result["token"])
+    elif args.action == "revoke":
+        client.call("token-revoke", {"id": args.id})
     else:
-        done = f"commit {result['commit-id']} complete ({_changes(result)})"
-    if "confirm-timeout" in result:
-        done += f"; rolls back in {result['confirm-timeout']} s unless confirmed (flyos -c confirm)"
-    return done
-
-
-def _changes(result: Any) -> str:
-    count = len(result["changes"])
-    return f"{count} change" if count == 1 else f"{count} changes"
+        tokens = client.call("token-list", {})
+        if args.json:
+            print(json.dumps(tokens, indent=2))
+        for item in [] if args.json else tokens:
+            expires = item["expires"] or "never"
+            print(
+                f"{item['id']}  {item['user']:<12} created {item['created']}  "
+                f"expires {expires}  {item['description']}"
+            )
+    return 0

@@ -6,7 +6,11 @@ state_dir = "/var/lib/flyos"
 ipc_socket = "/run/flyos/agent.sock"
 ipc_group = "flyos"              # socket is root:<group> 0660 if the group exists
 netconf_listen = "127.0.0.1:830" # or "off"
+netconf_max_message_bytes = 10485760  # largest NETCONF message (session closed beyond)
 rest_listen = "127.0.0.1:8080"   # or "off"
+rest_tls_cert = "/etc/flyos/rest.crt"  # optional: HTTPS with this PEM chain ...
+rest_tls_key = "/etc/flyos/rest.key"   # ... and its key (both or neither)
+rest_max_body_bytes = 16777216   # largest REST request body (413 beyond)
 backend = "linux"                # linux | none | memory
 netns = "lab"                    # optional
 confirm_timeout = 600            # seconds
@@ -90,7 +94,11 @@ class AgentConfig:
     ipc_socket: Path = Path("/run/flyos/agent.sock")
     ipc_group: str = "flyos"
     netconf_listen: Listen | None = Listen("127.0.0.1", 830)
+    netconf_max_message_bytes: int = 10 * 1024 * 1024
     rest_listen: Listen | None = Listen("127.0.0.1", 8080)
+    rest_tls_cert: Path | None = None
+    rest_tls_key: Path | None = None
+    rest_max_body_bytes: int = 16 * 1024 * 1024
     backend: str = "linux"
     netns: str | None = None
     confirm_timeout: int = 600
@@ -164,11 +172,13 @@ def _file_values(data: dict[str, Any], base: Path | None) -> dict[str, Any]:
     if not isinstance(users, list):
         raise ConfigError("users must be [[user]] tables")
     values["users"] = _users(users)
+    if ("rest_tls_cert" in values) != ("rest_tls_key" in values):
+        raise ConfigError("[agent] rest_tls_cert and rest_tls_key go together")
     return values
 
 
 def _agent_value(label: str, key: str, value: Any) -> Any:
-    if key in ("state_dir", "ipc_socket", "startup_config"):
+    if key in ("state_dir", "ipc_socket", "startup_config", "rest_tls_cert", "rest_tls_key"):
         return Path(_string(label, value))
     if key in ("netconf_listen", "rest_listen"):
         return parse_listen(label, _string(label, value))
@@ -178,7 +188,13 @@ def _agent_value(label: str, key: str, value: Any) -> Any:
         return _choice(label, value, BOOT_SOURCES)
     if key == "log_level":
         return _choice(label, str(value).lower(), LOG_LEVELS)
-    if key in ("confirm_timeout", "history_keep", "max_message_bytes"):
+    if key in (
+        "confirm_timeout",
+        "history_keep",
+        "max_message_bytes",
+        "rest_max_body_bytes",
+        "netconf_max_message_bytes",
+    ):
         return _positive_int(label, value)
     if key == "netns":
         text = _string(label, value)

@@ -29,12 +29,17 @@ from pathlib import Path
 from typing import IO
 
 from flyos_agent.backends.base import Backend, NoneBackend
+from flyos_agent.backends.composite import CompositeBackend
+from flyos_agent.backends.linux.backend import LinuxBackend
+from flyos_agent.backends.linux.nft_backend import NftBackend
 from flyos_agent.backends.memory import MemoryBackend
 from flyos_agent.config import BACKENDS, LOG_LEVELS, AgentConfig, ConfigError, hash_password
 from flyos_agent.config import load_config as read_config
 from flyos_agent.datastore.journal import Journal, JournalError
 from flyos_agent.errors import FlyosError
 from flyos_agent.northbound.ipc import IpcServer, SocketInUse, bind_socket
+from flyos_agent.northbound.netconf import NetconfServer
+from flyos_agent.northbound.rest import RestListenError, RestServer
 from flyos_agent.runtime.manager import Manager
 from flyos_agent.schema import Schema, load_schema
 
@@ -167,11 +172,6 @@ def _audit_only_on_success() -> Iterator[None]:
 def run(config: AgentConfig) -> None:
     """Run the agent until SIGTERM/SIGINT; StartupError & co. if it cannot start."""
     backend_name = config.backend
-    if backend_name == "linux":
-        raise StartupError(
-            "backend 'linux' is not built yet; use --backend none (datastore only) "
-            "or --backend memory (simulated kernel)"
-        )
     if config.netns is not None and not (NETNS_DIR / config.netns).exists():
         raise StartupError(
             f"network namespace '{config.netns}' does not exist (no {NETNS_DIR / config.netns})"
@@ -182,13 +182,15 @@ def run(config: AgentConfig) -> None:
         schema = load_schema()
         journal = Journal(state_dir / "flyos.db", schema, keep=config.history_keep)
         try:
-            backend = _backend(backend_name, schema)
+            backend = _backend(backend_name, schema, config.netns)
             manager = Manager(schema, journal, backend, confirm_timeout=config.confirm_timeout)
         except BaseException:
             journal.close()
             raise
         try:
-            manager.start()
+            if backend_name == "linux":
+                _reconcile_at_startup(manager)  # the kernel first matches running,
+            manager.start()  # so that a pending confirmed commit reverts cleanly
             if startup is not None:
                 with _audit_only_on_success():
                     _load_startup_config(manager, config.startup_config, startup)
@@ -262,8 +264,26 @@ def _listening(config: AgentConfig) -> Iterator[socket.socket]:
                 path.unlink()
 
 
-def _backend(name: str, schema: Schema) -> Backend:
-    return MemoryBackend(schema) if name == "memory" else NoneBackend()
+def _backend(name: str, schema: Schema, netns: str | None) -> Backend:
+    if name == "memory":
+        return MemoryBackend(schema)
+    if name == "linux":
+        parts = [LinuxBackend(schema, netns), NftBackend(schema, netns)]
+        return CompositeBackend(schema, parts, "linux")
+    return NoneBackend()
+
+
+def _reconcile_at_startup(manager: Manager) -> None:
+    """Converge the kernel to running before serving (routes deleted behind the
+    agent's back come back, stale owned objects go; foreign ones stay)."""
+    session = manager.open_session("flyos-agent", "startup", "admin")
+    try:
+        report = manager.reconcile(session, apply=True)
+    except FlyosError as exc:
+        raise StartupError(f"start-up reconcile failed: {exc}") from None
+    finally:
+        manager.close_session(session)
+    log.info("start-up reconcile: %s", report)
 
 
 def _read_startup_config(path: Path | None) -> dict[str, object] | None:
@@ -318,23 +338,57 @@ def _boot_from_startup(manager: Manager) -> None:
 async def _serve(manager: Manager, config: AgentConfig, sock: socket.socket) -> None:
     server = IpcServer(manager, config, sock)
     await server.start()
+    netconf = await _start_netconf(manager, config)
+    rest = await _start_rest(manager, config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    log.info("flyos-agent ready: %s", _ready_fields(manager, config))
+    log.info("flyos-agent ready: %s", _ready_fields(manager, config, netconf, rest))
     await stop.wait()
     log.info("flyos-agent stopping")
+    if rest is not None:
+        await rest.close()
+    if netconf is not None:
+        await netconf.close()
     await server.close()
 
 
-def _ready_fields(manager: Manager, config: AgentConfig) -> str:
-    def channel(listen: object) -> str:
-        return "off" if listen is None else f"{listen} (not built yet)"
+async def _start_netconf(manager: Manager, config: AgentConfig) -> NetconfServer | None:
+    """The NETCONF/SSH server on config.netconf_listen, or None when it is off."""
+    if config.netconf_listen is None:
+        return None
+    netconf = NetconfServer(manager, config)
+    try:
+        await netconf.start(config.netconf_listen)
+    except OSError as exc:
+        raise StartupError(
+            f"cannot listen for NETCONF on {config.netconf_listen}: {exc.strerror or exc}"
+        ) from None
+    return netconf
 
+
+async def _start_rest(manager: Manager, config: AgentConfig) -> RestServer | None:
+    """The REST/RESTCONF listener on config.rest_listen, or None when it is off."""
+    if config.rest_listen is None:
+        return None
+    rest = RestServer(manager, config)
+    try:
+        await rest.start()
+    except RestListenError as exc:
+        raise StartupError(str(exc)) from None
+    return rest
+
+
+def _ready_fields(
+    manager: Manager,
+    config: AgentConfig,
+    netconf: NetconfServer | None,
+    rest: RestServer | None,
+) -> str:
     return (
         f"ipc={config.ipc_socket} backend={config.backend} "
         f"last-commit={manager.stores.version} state-dir={config.state_dir} "
-        f"netns={config.netns or '-'} netconf={channel(config.netconf_listen)} "
-        f"rest={channel(config.rest_listen)} pid={os.getpid()}"
+        f"netns={config.netns or '-'} netconf={netconf.address if netconf else 'off'} "
+        f"rest={rest.address if rest else 'off'} pid={os.getpid()}"
     )

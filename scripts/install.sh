@@ -7,9 +7,12 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   iproute2 nftables python3-nftables       # kernel tooling the backends drive
+  iputils-ping                              # traffic checks in the namespace tests
   libyang2-dev pkg-config build-essential   # libyang, the independent YANG oracle
   libffi-dev libxml2-dev libxslt1-dev       # cffi, lxml
   sqlite3 tmux procps util-linux            # journal inspection, REPL tests, unshare
+  curl openssl                              # REST tests: the original curl call, TLS certs
+  chromium fonts-dejavu-core fonts-liberation  # REST docs page screenshot (headless)
 )
 
 missing=()
@@ -33,4 +36,18 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e '.[test]'
   echo "$want" >"$stamp"
+fi
+
+# Ansible lives in its own venv (its pins must not steer ours): ansible 12 bundles
+# ansible.netcommon, whose netconf connection needs ncclient (and jxmlease for JSON).
+ANSIBLE_PACKAGES=("ansible>=12,<13" "ncclient>=0.7,<0.8" "jxmlease>=1.0.3,<2")
+if [ ! -x .venv-ansible/bin/python ]; then
+  "$PYTHON" -m venv .venv-ansible
+fi
+ansible_stamp=.venv-ansible/.flyos-installed
+ansible_want=$(printf '%s\n' "${ANSIBLE_PACKAGES[@]}" | sha256sum | cut -d' ' -f1)
+if [ ! -f "$ansible_stamp" ] || [ "$(cat "$ansible_stamp")" != "$ansible_want" ]; then
+  .venv-ansible/bin/python -m pip install -q --upgrade pip
+  .venv-ansible/bin/python -m pip install -q "${ANSIBLE_PACKAGES[@]}"
+  echo "$ansible_want" >"$ansible_stamp"
 fi

@@ -89,6 +89,11 @@ class Backend(ABC):
     def begin(self) -> None:  # noqa: B027 - optional hook
         """A transaction's steps are about to be applied (batches start here)."""
 
+    def reconcile(self, running: Map[str, Any], apply: bool) -> dict[str, Any]:
+        """Drift between `running` and what the kernel holds of this backend's own
+        objects; with `apply`, converge the kernel. Nothing to compare by default."""
+        return {}
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (sockets, threads)."""
 

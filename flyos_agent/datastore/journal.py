@@ -8,7 +8,8 @@ changes since the last snapshot exceed `snapshot_units`, a full snapshot is
 written, so loading is the latest snapshot plus a replay of later commits.
 Snapshots may be taken from a background thread: trees are immutable, so
 serialising one off the commit path is safe, and the thread gets its own
-SQLite connection (writes stay serialised by a lock).
+SQLite connection (writes stay serialised by a lock). The SQLite file itself
+(pragmas, schema version, integrity, transactions) is journal_db's concern.
 
 History keeps at least `keep` commits: older commits are dropped only once a
 snapshot at or before the oldest kept commit covers them.
@@ -21,41 +22,28 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from collections.abc import Sequence
 from dataclasses import astuple, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from immutables import Map
 
+from flyos_agent.datastore import journal_db as db
 from flyos_agent.datastore import tree as trees
 from flyos_agent.datastore.codec import Codec, RecordError, dumps
 from flyos_agent.datastore.diff import Change
+from flyos_agent.datastore.journal_db import SCHEMA_VERSION, JournalError
 from flyos_agent.datastore.paths import format_path
 from flyos_agent.schema import Schema
 
-SCHEMA_VERSION = 1
+__all__ = ["DB_NAME", "SCHEMA_VERSION", "CommitRecord", "Journal", "JournalError"]
+
 DB_NAME = "flyos.db"
 _WAL_CHECKPOINT_BYTES = 64 << 20
 _log = logging.getLogger(__name__)
 
-_TABLES = (
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
-    "CREATE TABLE commits(id INTEGER PRIMARY KEY, time TEXT NOT NULL, user TEXT NOT NULL,"
-    " channel TEXT NOT NULL, comment TEXT, changes INTEGER NOT NULL, label TEXT,"
-    " records TEXT NOT NULL)",
-    "CREATE TABLE snapshots(commit_id INTEGER PRIMARY KEY, digest TEXT NOT NULL,"
-    " data BLOB NOT NULL)",
-    "CREATE TABLE blobs(name TEXT PRIMARY KEY, digest TEXT, data BLOB NOT NULL)",
-    "CREATE TABLE kv(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
-)
 _COMMIT_COLUMNS = "id, time, user, channel, comment, changes, label"
-
-
-class JournalError(Exception):
-    """The journal cannot be opened, read or written; the message says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,81 +57,6 @@ class CommitRecord:
     comment: str | None
     changes: int
     label: str | None = None
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-@contextmanager
-def _db_errors(what: str) -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.Error as exc:
-        raise JournalError(f"journal {what} failed: {exc}") from exc
-
-
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """One SQLite write transaction: committed (and fsynced) on exit, rolled back on error."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
-    try:
-        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise JournalError(f"{path}: cannot use WAL mode (got {mode})")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run off the commit path
-        conn.execute("PRAGMA journal_size_limit=8388608")
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-def _inspect(path: Path) -> str | None:
-    """Check an existing file before writing to it: the schema version, None if empty."""
-    try:
-        with closing(sqlite3.connect(path, isolation_level=None)) as conn:
-            check = [row[0] for row in conn.execute("PRAGMA quick_check")]
-            tables = {
-                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-            if check != ["ok"]:
-                raise JournalError(f"{path}: integrity check failed: {'; '.join(check[:3])}")
-            if not tables:
-                return None
-            row = None
-            if "meta" in tables:
-                row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-    except sqlite3.Error as exc:
-        raise JournalError(f"{path}: not a readable SQLite database: {exc}") from None
-    if row is None or not str(row[0]).isdigit():
-        raise JournalError(f"{path}: not a FlyOS journal (no schema version)")
-    if int(row[0]) > SCHEMA_VERSION:
-        raise JournalError(
-            f"{path}: journal schema version {row[0]} is newer than this agent's "
-            f"({SCHEMA_VERSION}); upgrade the agent"
-        )
-    return str(row[0])
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Journal:
@@ -182,56 +95,44 @@ class Journal:
         self._background: threading.Thread | None = None
         self._closed = False
         created = not path.exists()
-        version = _inspect(path)
+        version = db.inspect_database(path)
         if created:
             os.chmod(path, 0o600)  # the WAL and shm files inherit it; tokens live here
-        with _db_errors("open"):
-            self._conn = _connect(path)
+        with db.errors("open"):
+            self._conn = db.connect(path)
             try:
                 self._initialise(version)
             except BaseException:
                 self._conn.close()
                 raise
         if created:
-            _fsync_dir(path.parent)
+            db.fsync_dir(path.parent)
 
     def _initialise(self, version: str | None) -> None:
-        with _transaction(self._conn):
+        with db.transaction(self._conn):
             if version is None:
-                for statement in _TABLES:
-                    self._conn.execute(statement)
-                self._set_meta("schema_version", str(SCHEMA_VERSION))
-                self._set_meta("created", _now())
-            self._last = int(self._scalar("SELECT coalesce(max(id), 0) FROM commits"))
-            if self._meta("schema_digest") != self._schema.digest:
+                db.create_tables(self._conn)
+            self._last = int(db.scalar(self._conn, "SELECT coalesce(max(id), 0) FROM commits"))
+            if db.get_meta(self._conn, "schema_digest") != self._schema.digest:
                 # records written under another schema are re-validated when replayed
-                self._set_meta("trusted_from", str(self._last + 1))
-                self._set_meta("schema_digest", self._schema.digest)
-            self._trusted_from = int(self._meta("trusted_from") or 1)
+                db.set_meta(self._conn, "trusted_from", str(self._last + 1))
+                db.set_meta(self._conn, "schema_digest", self._schema.digest)
+            self._trusted_from = int(db.get_meta(self._conn, "trusted_from") or 1)
         self._reload_counters()
-
-    def _scalar(self, sql: str, *params: Any) -> Any:
-        row = self._conn.execute(sql, params).fetchone()
-        return None if row is None else row[0]
-
-    def _meta(self, key: str) -> str | None:
-        value = self._scalar("SELECT value FROM meta WHERE key = ?", key)
-        return None if value is None else str(value)
-
-    def _set_meta(self, key: str, value: str) -> None:
-        self._conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     def _write(self, sql: str, *params: Any) -> int:
         """Run one statement in its own transaction; the number of rows it changed."""
-        with self._lock, _db_errors("write"), _transaction(self._conn):
+        with self._lock, db.errors("write"), db.transaction(self._conn):
             return self._conn.execute(sql, params).rowcount
 
     def _read(self, sql: str, *params: Any) -> list[Any]:
-        with self._lock, _db_errors("read"):
+        with self._lock, db.errors("read"):
             return self._conn.execute(sql, params).fetchall()
 
     def _reload_counters(self) -> None:
-        self._snapshot_id = int(self._scalar("SELECT coalesce(max(commit_id), 0) FROM snapshots"))
+        self._snapshot_id = int(
+            db.scalar(self._conn, "SELECT coalesce(max(commit_id), 0) FROM snapshots")
+        )
         count, units = self._conn.execute(
             "SELECT count(*), coalesce(sum(changes), 0) FROM commits WHERE id > ?",
             (self._snapshot_id,),
@@ -260,11 +161,11 @@ class Journal:
         `snapshot_in_background()`) itself.
         """
         records = dumps(self._codec.encode_changes(changes))
-        with self._lock, _db_errors("append"):
+        with self._lock, db.errors("append"):
             record = CommitRecord(
-                self._last + 1, _now(), user, channel, comment, len(changes), label
+                self._last + 1, db.utc_timestamp(), user, channel, comment, len(changes), label
             )
-            with _transaction(self._conn):
+            with db.transaction(self._conn):
                 self._conn.execute(
                     f"INSERT INTO commits({_COMMIT_COLUMNS}, records) VALUES (?,?,?,?,?,?,?,?)",
                     (*astuple(record), records),
@@ -309,13 +210,13 @@ class Journal:
             return
         data = self._codec.encode_tree(tree)
         own = threading.get_ident() == self._owner
-        with _db_errors("snapshot"):
-            conn = self._conn if own else _connect(self.path)
+        with db.errors("snapshot"):
+            conn = self._conn if own else db.connect(self.path)
             try:
                 with self._lock:
                     if commit_id > self._last:
                         raise JournalError(f"cannot snapshot unknown commit {commit_id}")
-                    with _transaction(conn):
+                    with db.transaction(conn):
                         conn.execute(
                             "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)",
                             (commit_id, self._schema.digest, data),
@@ -379,7 +280,7 @@ class Journal:
         """
         if commit_id == 0:
             return trees.EMPTY
-        with self._lock, _db_errors("read"):
+        with self._lock, db.errors("read"):
             if not 0 < commit_id <= self._last:
                 raise JournalError(f"commit {commit_id} does not exist")
             snap = self._conn.execute(

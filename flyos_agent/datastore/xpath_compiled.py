@@ -6,7 +6,8 @@ closures over an ancestor chain of Maps, so checking them on 100k entries costs
 a few dictionary lookups each. Anything outside the subset (absolute paths,
 predicates, unusual functions) is not compiled, and at run time a value the
 subset cannot express raises Unsupported: callers then use the full evaluator
-in flyos_agent.datastore.xpath.
+in flyos_agent.datastore.xpath. Constraints that read only their own container
+or entry's leaves compile further, into generated source (xpath_codegen).
 
 Subset: relative location paths of `..`, `.` and child names; string and
 number literals; = != < <= > >=; and, or; not(), true(), false(), boolean(),
@@ -89,7 +90,7 @@ def _compile_bool(ast: Any) -> Compiled:
         if inner[0] not in ("literal", "number", "function_call"):
             return _compile_bool(inner)
     if kind == "relative":
-        simple = _simple_path(ast[1])
+        simple = simple_path(ast[1])
         if simple is not None:
             return _exists(*simple)
     if kind == "comp":
@@ -98,8 +99,8 @@ def _compile_bool(ast: Any) -> Compiled:
     return lambda item: _boolean(value(item))
 
 
-def _simple_path(steps: list[Any]) -> tuple[int, str] | None:
-    """(number of `..` steps, child name) for paths like `x` or `../../x`."""
+def simple_path(steps: list[Any]) -> tuple[int, str] | None:
+    """(number of `..` steps, child name) for paths like `x` or `../../x`, else None."""
     ups = 0
     for step in steps[:-1]:
         if step[1:] != ("parent", ("node_type", "node"), []):
@@ -297,7 +298,7 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 def _compile_comparison(op: str, left_ast: Any, right_ast: Any) -> Compiled:
     compare = _OPS[op]
     ordering = op not in ("=", "!=")
-    simple = _simple_path(left_ast[1]) if left_ast[0] == "relative" else None
+    simple = simple_path(left_ast[1]) if left_ast[0] == "relative" else None
     literal = right_ast[1] if right_ast[0] == "path_expr" else None
     if simple is not None and literal is not None and literal[0] == "literal" and not ordering:
         ups, name = simple
@@ -366,90 +367,3 @@ def _as_number(value: Any) -> float:
     if isinstance(value, float):
         return value
     return _number(str(value))
-
-
-# --------------------------------------------------------------------------- code generation
-
-LocalCheck = Callable[[Any], bool]
-
-
-@cache
-def compile_local(scope: SchemaNode, expression: str, *, from_child: bool) -> LocalCheck | None:
-    """A generated Python function `f(local) -> bool` for expressions that read
-    only the leaves of one container or list entry.
-
-    `scope` is the node whose Map `local` is: the constrained container or
-    entry itself, or (with `from_child`) the parent of the constrained node
-    (a leaf's must, a child's when), so that `../x` names a sibling. None when
-    the expression needs more; then `compile_expression` (closures over Items)
-    or the full evaluator apply.
-    """
-    try:
-        source = _Generator(scope, ups=1 if from_child else 0).boolean(
-            xpath_parser.parse(expression)
-        )
-    except Exception:  # outside the generated subset, or pyang's parser refused it
-        return None
-    code = compile(f"lambda local: {source}", f"<constraint {expression!r}>", "eval")
-    function: LocalCheck = eval(code, {"_text": value_to_text})  # our own generated source
-    return function
-
-
-class _Generator:
-    """Writes Python source for the local subset, names resolved against `scope`."""
-
-    def __init__(self, scope: SchemaNode, *, ups: int) -> None:
-        self.scope = scope
-        self.ups = ups
-
-    def boolean(self, ast: Any) -> str:
-        kind = ast[0]
-        if kind == "bool":
-            op = "and" if ast[1] == "and" else "or"
-            return f"({self.boolean(ast[2])} {op} {self.boolean(ast[3])})"
-        if kind == "path_expr":
-            inner = ast[1]
-            if inner[0] == "function_call":
-                name, args = inner[1], inner[2]
-                if name == "not" and len(args) == 1:
-                    return f"(not {self.boolean(args[0])})"
-                if name in ("true", "false") and not args:
-                    return "True" if name == "true" else "False"
-                raise Unsupported(name)
-            if inner[0] in ("literal", "number"):
-                raise Unsupported(inner[0])
-            return self.boolean(inner)
-        if kind == "relative":
-            return self._exists(self._name(ast[1]))
-        if kind == "comp" and ast[1] in ("=", "!="):
-            return self._compare(ast[1], ast[2], ast[3])
-        raise Unsupported(kind)
-
-    def _name(self, steps: list[Any]) -> str:
-        simple = _simple_path(steps)
-        if simple is None or simple[0] != self.ups:
-            raise Unsupported("path outside the local node")
-        return simple[1]
-
-    def _exists(self, name: str) -> str:
-        child = self.scope.children.get(name)
-        if child is None:
-            raise Unsupported("unknown name")
-        if child.kind is Kind.LEAF and child.default is not None:
-            if child.when is not None:
-                raise Unsupported("default hidden by when")
-            return "True"
-        if child.kind is Kind.CONTAINER and not child.presence:
-            raise Unsupported("non-presence containers always exist")
-        return f"({name!r} in local)"
-
-    def _compare(self, op: str, left: Any, right: Any) -> str:
-        if left[0] != "relative" or right[0] != "path_expr" or right[1][0] != "literal":
-            raise Unsupported("comparison shape")
-        child = self.scope.children.get(self._name(left[1]))
-        if child is None or child.kind is not Kind.LEAF or child.when is not None:
-            raise Unsupported("not a plain leaf")
-        literal = right[1][1][1:-1]
-        value = f"local.get({child.name!r}, {child.default!r})"
-        python_op = "==" if op == "=" else "!="
-        return f"({value} is not None and _text({value}) {python_op} {literal!r})"

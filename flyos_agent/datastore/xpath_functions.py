@@ -18,7 +18,7 @@ from flyos_agent.schema.nodes import LeafType
 from flyos_agent.schema.values import compile_pattern
 
 if TYPE_CHECKING:
-    from flyos_agent.datastore.xpath import XNode
+    from flyos_agent.datastore.xpath_nodes import XNode
 
 Value: TypeAlias = "bool | float | str | list[XNode]"
 

@@ -1,14 +1,26 @@
-"""Confirmed commit (RFC 6241 :confirmed-commit:1.1): who may confirm, and the timer."""
+"""Confirmed commit (RFC 6241 :confirmed-commit:1.1): who may confirm, the timer,
+and the Manager's revert of a confirmed commit that was not confirmed."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from flyos_agent.datastore.store import Candidate
 from flyos_agent.errors import InvalidValue, OperationFailed
+from flyos_agent.runtime.admin import unit_paths
+
+if TYPE_CHECKING:
+    from flyos_agent.datastore.journal import Journal
+    from flyos_agent.runtime.commit_result import CommitResult
+    from flyos_agent.runtime.sessions import Session
+    from flyos_agent.schema import Schema
+
+audit = logging.getLogger("flyos.audit")
 
 DEFAULT_TIMEOUT = 600
 
@@ -101,3 +113,46 @@ class ConfirmTimer:
             self._timer.cancel()
             self._timer = None
         self._token += 1
+
+
+class ConfirmedCommits:
+    """Mixed into Manager: who may change running while a confirmed commit is
+    pending, and reverting or forgetting that commit (all with the lock held)."""
+
+    schema: Schema
+    journal: Journal
+    _pending: PendingConfirm | None
+    _timer: ConfirmTimer
+    _system: Session
+
+    if TYPE_CHECKING:  # provided by Manager
+
+        def _commit_candidate(
+            self, session: Session, candidate: Candidate, *, comment: str | None
+        ) -> CommitResult: ...
+
+    def _check_may_change_running(self, session: Session) -> None:
+        """A one-shot change of running while a confirmed commit is pending is allowed
+        only to whoever may confirm it: anyone else's change would be silently undone
+        by the revert."""
+        if self._pending is not None:
+            self._pending.check_may_act(
+                session.id, None, "change running before confirming or cancelling"
+            )
+
+    def _revert_confirmed(self, reason: str) -> None:
+        """Commit the configuration from before the confirmed commit (lock held)."""
+        pending = self._pending
+        assert pending is not None
+        tree = self.journal.tree_at(pending.rollback_id)
+        scratch = Candidate(tree, -1, unit_paths(self.schema))
+        self._commit_candidate(
+            self._system, scratch, comment=f"confirmed commit reverted: {reason}"
+        )
+        self._clear_pending()
+        audit.warning("confirmed-commit-reverted to=%s reason=%s", pending.rollback_id, reason)
+
+    def _clear_pending(self) -> None:
+        self._pending = None
+        self._timer.cancel()
+        self.journal.clear_pending_confirm()

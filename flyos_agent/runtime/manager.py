@@ -4,6 +4,11 @@ Every configuration change goes through `edit` (into a candidate, or into
 running as a one-shot transaction) and `commit`; rollback, confirmed-commit
 revert and copy to running are ordinary commits through the same engine.
 Mutations are serialised by one lock; reads work on immutable snapshots.
+
+Here: sessions, editing, commit and confirmed commit, and the commit engine.
+Mixins add the read verbs (queries.ConfigQueries), the datastore
+administration verbs (admin.DatastoreAdmin) and the confirmed-commit revert
+(confirmed.ConfirmedCommits).
 """
 
 from __future__ import annotations
@@ -11,29 +16,33 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from flyos_agent.backends.base import Backend, NoneBackend, Registry
-from flyos_agent.datastore import tree as trees
-from flyos_agent.datastore.diff import Change, diff_trees
-from flyos_agent.datastore.edit import Edit, ErrorOption, Operation, apply_edits
+from flyos_agent.datastore.diff import diff_trees
+from flyos_agent.datastore.edit import Edit, ErrorOption, apply_edits
 from flyos_agent.datastore.journal import Journal
-from flyos_agent.datastore.paths import InstancePath, format_path
 from flyos_agent.datastore.store import Candidate, Datastore, Datastores
 from flyos_agent.datastore.validate import validate_tree
 from flyos_agent.errors import (
-    AccessDenied,
     FlyosError,
     InvalidValue,
     OperationFailed,
     OperationNotSupported,
     raise_all,
 )
-from flyos_agent.runtime.confirmed import DEFAULT_TIMEOUT, ConfirmTimer, PendingConfirm
+from flyos_agent.runtime.admin import DatastoreAdmin, unit_paths
+from flyos_agent.runtime.commit_result import SUMMARY_LIMIT, CommitResult, change_summary
+from flyos_agent.runtime.confirmed import (
+    DEFAULT_TIMEOUT,
+    ConfirmedCommits,
+    ConfirmTimer,
+    PendingConfirm,
+)
+from flyos_agent.runtime.edit_options import DEFAULT_OPERATIONS, TEST_OPTIONS, parse_edit_options
 from flyos_agent.runtime.locking import MutationLock
 from flyos_agent.runtime.queries import ConfigQueries
-from flyos_agent.runtime.sessions import Session, SessionTable
+from flyos_agent.runtime.sessions import Session, SessionTable, authorize
 from flyos_agent.runtime.transaction import Transaction
 from flyos_agent.schema import Schema
 
@@ -42,33 +51,19 @@ audit = logging.getLogger("flyos.audit")
 
 SYSTEM_USER = "system"
 
-
-@dataclass(frozen=True)
-class CommitResult:
-    """What a commit did: the new commit id (None if nothing changed) and the changes."""
-
-    commit_id: int | None
-    changes: list[dict[str, Any]] = field(default_factory=list)
-    plan: list[dict[str, Any]] | None = None
-    confirm_deadline: float | None = None
-
-    @property
-    def changed(self) -> bool:
-        """True if running changed."""
-        return self.commit_id is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form for channels."""
-        out: dict[str, Any] = {"changed": self.changed, "commit-id": self.commit_id}
-        out["changes"] = self.changes
-        if self.plan is not None:
-            out["plan"] = self.plan
-        if self.confirm_deadline is not None:
-            out["confirm-timeout"] = max(0, round(self.confirm_deadline - time.time()))
-        return out
+__all__ = [
+    "DEFAULT_OPERATIONS",
+    "SUMMARY_LIMIT",
+    "SYSTEM_USER",
+    "TEST_OPTIONS",
+    "CommitResult",
+    "Manager",
+    "change_summary",
+    "unit_paths",
+]
 
 
-class Manager(ConfigQueries):
+class Manager(DatastoreAdmin, ConfirmedCommits, ConfigQueries):
     """running/candidate/startup with commit, confirmed commit, rollback and locks."""
 
     def __init__(
@@ -173,7 +168,7 @@ class Manager(ConfigQueries):
         """
         self._check(session, "write")
         store = Datastore.parse(target)
-        option = _parse_edit_options(default_operation, error_option, test_option)
+        option = parse_edit_options(default_operation, error_option, test_option)
         with self._lock:
             if store is Datastore.STARTUP:
                 raise OperationNotSupported("edit the candidate or running, then copy to startup")
@@ -313,86 +308,6 @@ class Manager(ConfigQueries):
             "seconds-left": max(0, round(pending.deadline - time.time())),
         }
 
-    # ------------------------------------------------------------------ locks
-
-    def lock(self, session: Session, target: str) -> None:
-        """Lock `target` for this session (RFC 6241 7.5)."""
-        self._check(session, "write")
-        with self._lock:
-            store = Datastore.parse(target)
-            if store is Datastore.CANDIDATE and session.id in self.stores.private:
-                raise OperationNotSupported("a private candidate needs no lock")
-            self.stores.lock(store, session.id, confirm_pending=self._pending is not None)
-
-    def unlock(self, session: Session, target: str) -> None:
-        """Release this session's lock on `target`."""
-        with self._lock:
-            self.stores.unlock(Datastore.parse(target), session.id)
-
-    # ------------------------------------------------------------------ copy / delete / rollback
-
-    def copy(
-        self,
-        session: Session,
-        source: str,
-        target: str,
-        *,
-        config: dict[str, Any] | None = None,
-    ) -> CommitResult | None:
-        """copy-config: `source` (a datastore, or `config` inline) onto `target`."""
-        self._check(session, "write")
-        with self._lock:
-            tree = (
-                trees.tree_from_plain(self.schema, config)
-                if config is not None
-                else self.stores.tree(Datastore.parse(source), session.id)
-            )
-            store = Datastore.parse(target)
-            self.stores.check_writable(store, session.id)
-            if store is Datastore.STARTUP:
-                raise_all(validate_tree(self.schema, tree))
-                self.journal.save_startup(tree)
-                self.stores.startup = tree
-                return None
-            if store is Datastore.CANDIDATE:
-                self.stores.load_candidate(session.id, tree)
-                return None
-            self._check_may_change_running(session)
-            scratch = Candidate(tree, -1, unit_paths(self.schema))
-            return self._commit_candidate(session, scratch, comment=f"copy {source} to running")
-
-    def delete(self, session: Session, target: str) -> None:
-        """delete-config: only startup can be deleted."""
-        self._check(session, "admin")
-        with self._lock:
-            store = Datastore.parse(target)
-            if store is not Datastore.STARTUP:
-                raise OperationNotSupported(f"the {store} datastore cannot be deleted")
-            self.stores.check_writable(store, session.id)
-            self.journal.save_startup(trees.EMPTY)
-            self.stores.startup = trees.EMPTY
-
-    def rollback(self, session: Session, index: int = 1, *, commit_id: int | None = None) -> None:
-        """Load an earlier configuration into the candidate (Junos `rollback N`).
-
-        `index` counts commits back from running (0 = running itself);
-        `commit_id` names a commit instead. Commit it to make it running.
-        """
-        self._check(session, "write")
-        with self._lock:
-            target_id = commit_id if commit_id is not None else self._commit_id_back(index)
-            self.stores.load_candidate(session.id, self._tree_at(target_id))
-
-    def _commit_id_back(self, index: int) -> int:
-        if index < 0:
-            raise InvalidValue(f"rollback index {index} is negative")
-        history = self.journal.history(index + 1)
-        if index >= len(history):
-            if index == len(history) and (not history or history[-1].id == 1):
-                return 0
-            raise InvalidValue(f"rollback {index}: only {len(history)} commits are kept")
-        return history[index].id
-
     # ------------------------------------------------------------------ internals
 
     def _commit_candidate(
@@ -461,15 +376,6 @@ class Manager(ConfigQueries):
         changes = diff_trees(self.schema, old, new, candidate.touched)
         Transaction(self.schema, self.registry, old, new, changes).validate()
 
-    def _check_may_change_running(self, session: Session) -> None:
-        """A one-shot change of running while a confirmed commit is pending is allowed
-        only to whoever may confirm it: anyone else's change would be silently undone
-        by the revert."""
-        if self._pending is not None:
-            self._pending.check_may_act(
-                session.id, None, "change running before confirming or cancelling"
-            )
-
     def _on_confirm_timeout(self, token: int) -> None:
         with self._lock:
             if token != self._timer.token or self._pending is None:
@@ -478,23 +384,6 @@ class Manager(ConfigQueries):
                 self._revert_confirmed("confirm timeout expired")
             except FlyosError:
                 log.exception("reverting the confirmed commit failed")
-
-    def _revert_confirmed(self, reason: str) -> None:
-        """Commit the configuration from before the confirmed commit (lock held)."""
-        pending = self._pending
-        assert pending is not None
-        tree = self.journal.tree_at(pending.rollback_id)
-        scratch = Candidate(tree, -1, unit_paths(self.schema))
-        self._commit_candidate(
-            self._system, scratch, comment=f"confirmed commit reverted: {reason}"
-        )
-        self._clear_pending()
-        audit.warning("confirmed-commit-reverted to=%s reason=%s", pending.rollback_id, reason)
-
-    def _clear_pending(self) -> None:
-        self._pending = None
-        self._timer.cancel()
-        self.journal.clear_pending_confirm()
 
     def _notify(self, session: Session, commit_id: int, summary: list[dict[str, Any]]) -> None:
         event = {
@@ -512,61 +401,4 @@ class Manager(ConfigQueries):
 
     def _check(self, session: Session, action: str) -> None:
         self.sessions.check_open(session)
-        self._authorize(session, action)
-
-    @staticmethod
-    def _authorize(session: Session, action: str) -> None:
-        """Group-based rights until NACM: viewers read; operators also write."""
-        allowed = {
-            "viewer": {"read"},
-            "operator": {"read", "write"},
-            "admin": {"read", "write", "admin", "kill-session"},
-        }
-        if action not in allowed.get(session.group, set()):
-            raise AccessDenied(
-                f"user '{session.user}' (group {session.group}) may not {action}",
-            )
-
-
-DEFAULT_OPERATIONS = (Operation.MERGE, Operation.REPLACE, Operation.NONE)
-TEST_OPTIONS = ("test-then-set", "set", "test-only")
-
-
-def _parse_edit_options(default_operation: str, error_option: str, test_option: str) -> ErrorOption:
-    """Check the edit-config options; InvalidValue (never a bare ValueError) for a bad one."""
-    if default_operation not in DEFAULT_OPERATIONS:
-        raise InvalidValue(
-            f"unknown default-operation '{default_operation}' (merge, replace or none)"
-        )
-    if test_option not in TEST_OPTIONS:
-        raise InvalidValue(f"unknown test-option '{test_option}' ({', '.join(TEST_OPTIONS)})")
-    try:
-        return ErrorOption(error_option)
-    except ValueError:
-        raise InvalidValue(
-            f"unknown error-option '{error_option}' "
-            f"({', '.join(option.value for option in ErrorOption)})"
-        ) from None
-
-
-SUMMARY_LIMIT = 1000
-
-
-def change_summary(schema: Schema, changes: Sequence[Change]) -> list[dict[str, Any]]:
-    """JSON-ready list of {operation, target} for notifications and replies.
-
-    At most SUMMARY_LIMIT entries; a last entry counts the ones left out, so a
-    100k-route commit answers in a moment (`compare` gives the whole diff).
-    """
-    summary: list[dict[str, Any]] = [
-        {"operation": c.op.value, "target": format_path(schema, c.path)}
-        for c in changes[:SUMMARY_LIMIT]
-    ]
-    if len(changes) > SUMMARY_LIMIT:
-        summary.append({"operation": "more", "count": len(changes) - SUMMARY_LIMIT})
-    return summary
-
-
-def unit_paths(schema: Schema) -> set[InstancePath]:
-    """Touch-all marker: every top-level container."""
-    return {((name, None),) for name in schema.roots}
+        authorize(session, action)

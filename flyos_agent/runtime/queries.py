@@ -86,7 +86,15 @@ class ConfigQueries:
         return self.stores.tree(Datastore.parse(source), session.id)
 
     def _commit_id_back(self, index: int) -> int:
-        raise NotImplementedError
+        """The commit `index` commits back from running (0: before the first commit)."""
+        if index < 0:
+            raise InvalidValue(f"rollback index {index} is negative")
+        history = self.journal.history(index + 1)
+        if index >= len(history):
+            if index == len(history) and (not history or history[-1].id == 1):
+                return 0
+            raise InvalidValue(f"rollback {index}: only {len(history)} commits are kept")
+        return history[index].id
 
     def _tree_at(self, commit_id: int) -> Map[str, Any]:
         """The config after commit `commit_id`; InvalidValue if it is unknown or pruned."""

@@ -1,4 +1,5 @@
-"""Sessions: who is talking to the Manager, over which channel, in which group."""
+"""Sessions: who is talking to the Manager, over which channel, in which group,
+and what that group may do."""
 
 from __future__ import annotations
 
@@ -74,3 +75,19 @@ class SessionTable:
 
     def __iter__(self) -> Iterator[Session]:
         return iter(list(self._sessions.values()))
+
+
+def authorize(session: Session, action: str) -> None:
+    """Group-based rights until NACM: viewers read; operators also write.
+
+    AccessDenied unless the session's group may perform `action`.
+    """
+    allowed = {
+        "viewer": {"read"},
+        "operator": {"read", "write"},
+        "admin": {"read", "write", "admin", "kill-session"},
+    }
+    if action not in allowed.get(session.group, set()):
+        raise AccessDenied(
+            f"user '{session.user}' (group {session.group}) may not {action}",
+        )

@@ -413,7 +413,7 @@ def test_cli_runs_the_original_verb_and_shows_config(shared_agent: Any, run_cli:
     assert done.returncode == 0, done.stderr
     assert re.fullmatch(r"commit \d+ complete \(\d+ changes?\)\n", done.stdout)
     text = run_cli(sock, "-c", "show running").stdout
-    assert "routing {" in text and "prefix 10.20.0.0/24;" in text
+    assert "route sync {" in text and "prefix 10.20.0.0/24;" in text
     config = json.loads(run_cli(sock, "-c", "show running json").stdout)
     prefixes = [r["prefix"] for r in config["flyos-routing:routing"]["static"]]
     assert "10.20.0.0/24" in prefixes
@@ -428,8 +428,8 @@ def test_cli_errors_are_one_line_with_the_path(shared_agent: Any, run_cli: Any) 
     assert done.stderr.startswith("error: ") and "prefix" in done.stderr
     missing = run_cli(shared_agent.socket.with_name("nothing.sock"), "-c", "show running")
     assert missing.returncode == 1 and missing.stderr.startswith("error: cannot connect")
-    repl = run_cli(shared_agent.socket)
-    assert repl.returncode == 2 and "REPL is not built yet" in repl.stderr
+    piped = run_cli(shared_agent.socket, stdin="show nonsense\n")  # not a terminal: a script
+    assert piped.returncode == 1 and piped.stderr.startswith("error: usage: show")
 
 
 def test_cli_script_stops_at_the_first_error_unless_continue(
@@ -447,7 +447,7 @@ def test_cli_script_stops_at_the_first_error_unless_continue(
     )
     stopped = run_cli(shared_agent.socket, "-f", str(script))
     assert stopped.returncode == 1
-    assert "+ /flyos-routing:routing/static[prefix='10.21.0.0/24']" in stopped.stdout
+    assert "+    static { prefix 10.21.0.0/24; via 192.168.1.1 }" in stopped.stdout
     assert stopped.stderr == "error: unknown command 'bogus-verb'\n"
     assert "complete" not in stopped.stdout
     kept_going = run_cli(shared_agent.socket, "--continue", "-f", str(script))
@@ -478,7 +478,7 @@ def test_cli_rollback_compare_discard_validate_copy(shared_agent: Any, run_cli: 
     assert run_cli(sock, "-c", "route add prefix=10.23.0.0/24 via=10.0.0.1").returncode == 0
     assert run_cli(sock, "-c", "rollback 1").stdout == "loaded rollback 1 into the candidate\n"
     diff = run_cli(sock, "-c", "show compare")
-    assert "- /flyos-routing:routing/static[prefix='10.23.0.0/24']" in diff.stdout
+    assert "-    static { prefix 10.23.0.0/24; via 10.0.0.1 }" in diff.stdout
     assert "no differences" in run_cli(sock, "-c", "show compare rollback 1").stdout
     assert run_cli(sock, "-c", "validate").returncode == 0
     assert run_cli(sock, "-c", "discard").returncode == 0

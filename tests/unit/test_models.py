@@ -18,6 +18,8 @@ from pathlib import Path
 import libyang
 import pytest
 
+from flyos_agent.schema.compiler import pyang_module_dir
+
 ROOT = Path(__file__).resolve().parents[2]
 YANG_DIR = ROOT / "yang"
 EXAMPLES = ROOT / "examples"
@@ -35,7 +37,10 @@ PREFIXES = {
     "flyos-tunnel": "ftun",
     "flyos-vrf": "fvrf",
     "flyos-system": "fsys",
+    "flyos-agent-ops": "fops",
 }
+# Modules that define no data tree: shared types, and the RPCs of the agent.
+NO_DATA_MODULES = {"flyos-types", "flyos-agent-ops"}
 MODULES = sorted(PREFIXES)
 VALID_EXAMPLES = ["full.xml", "full.json", "demo.json"]
 
@@ -91,7 +96,7 @@ def run_pyang(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def ctx() -> Iterator[libyang.Context]:
-    context = libyang.Context(str(YANG_DIR))
+    context = libyang.Context(f"{YANG_DIR}:{Path(pyang_module_dir()) / 'ietf'}")
     for name in MODULES:
         context.load_module(name)
     yield context
@@ -144,6 +149,8 @@ def test_module_conventions(ctx: libyang.Context, name: str) -> None:
     tops = list(module.children())
     if name == "flyos-types":
         assert tops == []
+    elif name == "flyos-agent-ops":
+        assert {top.keyword() for top in tops} == {"rpc"}
     else:
         assert len(tops) == 1
         assert tops[0].keyword() == "container"
@@ -160,7 +167,7 @@ def test_valid_example_is_accepted(ctx: libyang.Context, name: str) -> None:
 def test_full_example_uses_every_module() -> None:
     data = json.loads((EXAMPLES / "full.json").read_text(encoding="utf-8"))
     used = {key.split(":")[0] for key in data}
-    assert used == set(MODULES) - {"flyos-types"}
+    assert used == set(MODULES) - NO_DATA_MODULES
 
 
 def test_full_xml_and_json_are_the_same_config(ctx: libyang.Context) -> None:

@@ -15,7 +15,9 @@ from flyos_agent.config import AgentConfig
 from flyos_agent.datastore.edit import Edit, ErrorOption, Operation
 from flyos_agent.datastore.paths import parse_path
 from flyos_agent.errors import AccessDenied, BadElement, InvalidValue, OperationNotSupported
+from flyos_agent.northbound.dsl import parse_edits
 from flyos_agent.northbound.ipc.protocol import Args, Request
+from flyos_agent.northbound.tokens import TokenStore
 from flyos_agent.northbound.verbs import MODULE_ALIASES, VERBS, parse_arg_list, verb_edits
 from flyos_agent.runtime.manager import CommitResult, Manager
 from flyos_agent.runtime.sessions import Session
@@ -238,6 +240,13 @@ def history(ctx: Context, args: Args) -> list[dict[str, Any]]:
     return ctx.manager.history(ctx.active, args.integer("limit"))
 
 
+@command("reconcile", "check")
+def reconcile(ctx: Context, args: Args) -> dict[str, Any]:
+    """Drift between running and the kernel's agent-owned objects; converged
+    unless `check` is true (then only reported)."""
+    return ctx.manager.reconcile(ctx.active, apply=not args.flag("check"))
+
+
 @command("validate", "source")
 def validate(ctx: Context, args: Args) -> None:
     """Check every constraint of `source` (default candidate)."""
@@ -263,6 +272,15 @@ def edit(ctx: Context, args: Args) -> dict[str, Any] | None:
             test_option=args.choice("test-option", TEST_OPTIONS, "test-then-set"),
         )
     )
+
+
+@command("dsl", "text", "target")
+def dsl(ctx: Context, args: Args) -> dict[str, Any] | None:
+    """DSL statements (docs/dsl.md) as one edit of the candidate, or of running as one commit."""
+    statements = parse_edits(ctx.manager.schema, args.required("text"))
+    edits = [edit for statement in statements for edit in statement.edits]
+    target = args.text("target", "candidate") or "candidate"
+    return _commit_result(ctx.manager.edit(ctx.active, target, edits))
 
 
 @command("commit", "confirmed", "timeout", "persist", "persist-id", "comment", "check")
@@ -335,3 +353,40 @@ def rollback(ctx: Context, args: Args) -> None:
     if index is not None and commit_id is not None:
         raise BadElement("'rollback' takes 'index' or 'commit-id', not both")
     ctx.manager.rollback(ctx.active, 1 if index is None else index, commit_id=commit_id)
+
+
+# ---------------------------------------------------------------------- bearer tokens
+
+
+def _tokens(ctx: Context, owner: str | None) -> TokenStore:
+    """The token table, if this session may manage `owner`'s tokens (admins: anyone's)."""
+    session = ctx.active
+    if owner is not None and owner != session.user and session.group != "admin":
+        raise AccessDenied(f"only admins manage the tokens of other users ('{owner}')")
+    return TokenStore(ctx.manager.journal, ctx.config)
+
+
+@command("token-create", "user", "lifetime", "description")
+def token_create(ctx: Context, args: Args) -> dict[str, Any]:
+    """Issue a bearer token for the HTTP channels; the token text is shown only here."""
+    user = args.text("user", ctx.active.user) or ctx.active.user
+    token, info = _tokens(ctx, user).issue(
+        user, lifetime=args.integer("lifetime"), description=args.text("description", "") or ""
+    )
+    return {"token": token, **info.describe()}
+
+
+@command("token-revoke", "id")
+def token_revoke(ctx: Context, args: Args) -> None:
+    """Revoke a bearer token by its id."""
+    token_id = args.required("id")
+    store = _tokens(ctx, None)
+    owner = next((t.user for t in store.entries() if t.id == token_id), None)
+    _tokens(ctx, owner).revoke(token_id)
+
+
+@command("token-list")
+def token_list(ctx: Context, args: Args) -> list[dict[str, Any]]:
+    """The bearer tokens (admins: all; others: their own), never their secrets."""
+    mine = None if ctx.active.group == "admin" else ctx.active.user
+    return [info.describe() for info in _tokens(ctx, mine).entries(mine)]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from immutables import Map
 
-from flyos_agent.datastore import xpath
+from flyos_agent.datastore import xpath, xpath_nodes, xpath_parse
 from flyos_agent.datastore.paths import format_path
 from flyos_agent.datastore.tree import tree_from_plain
 from flyos_agent.datastore.xpath import XNode, XPathError, evaluate, evaluate_boolean, select
@@ -192,7 +192,7 @@ def test_unknown_function_in_unevaluated_branch_is_an_error(ev: Any) -> None:
 
 def test_validate_and_parse_cache() -> None:
     xpath.validate("../type = 'vlan'")
-    assert xpath._parse("../a") is xpath._parse("../a")
+    assert xpath_parse.parse("../a") is xpath_parse.parse("../a")
     with pytest.raises(XPathError):
         xpath.validate("1 +")
 
@@ -589,7 +589,7 @@ def _no_scan(monkeypatch: pytest.MonkeyPatch) -> None:
     def scan(entries: Any) -> Any:
         raise AssertionError("list entries were iterated")
 
-    monkeypatch.setattr(xpath, "_sorted_entries", scan)
+    monkeypatch.setattr(xpath_nodes, "_sorted_entries", scan)
 
 
 def test_keyed_lookup_does_not_scan(

@@ -16,13 +16,8 @@ from flyos_agent.datastore import tree as trees
 from flyos_agent.datastore.paths import InstancePath
 from flyos_agent.datastore.validate import instances
 from flyos_agent.datastore.xpath import evaluate_boolean
-from flyos_agent.datastore.xpath_compiled import (
-    Item,
-    Unsupported,
-    compile_expression,
-    compile_local,
-    holds,
-)
+from flyos_agent.datastore.xpath_codegen import compile_local
+from flyos_agent.datastore.xpath_compiled import Item, Unsupported, compile_expression, holds
 from flyos_agent.errors import FlyosError
 from flyos_agent.schema import Kind, Schema, SchemaNode, load_schema
 

@@ -28,6 +28,7 @@ def test_every_module_is_loaded_with_namespace_prefix_and_revision(schema: Schem
         "flyos-tunnel",
         "flyos-vrf",
         "flyos-system",
+        "flyos-agent-ops",
     }
     routing = schema.module("flyos-routing")
     assert routing.namespace == "urn:flyos:yang:flyos-routing"
