@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 NS=${FLYOS_DEMO_NETNS:-flyos-demo}
 STATE=${FLYOS_DEMO_STATE:-/var/lib/flyos-demo}
 SOCK=${FLYOS_DEMO_SOCKET:-/run/flyos/demo.sock}
-BACKEND=${FLYOS_DEMO_BACKEND:-none}
+BACKEND=${FLYOS_DEMO_BACKEND:-linux}
 
 ip netns list | grep -qw "$NS" || ip netns add "$NS"
 mkdir -p "$(dirname "$SOCK")"
