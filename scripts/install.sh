@@ -13,6 +13,7 @@ APT_PACKAGES=(
   sqlite3 tmux procps util-linux            # journal inspection, REPL tests, unshare
   curl openssl                              # REST tests: the original curl call, TLS certs
   chromium fonts-dejavu-core fonts-liberation  # REST docs page screenshot (headless)
+  qemu-system-x86 linux-image-amd64 busybox-static kmod  # VM tier: a stock kernel under QEMU
 )
 
 missing=()

@@ -22,6 +22,7 @@ from immutables import Map
 
 from flyos_agent.backends.base import Step
 from flyos_agent.backends.linux import links
+from flyos_agent.backends.linux.changes import entry_of
 from flyos_agent.backends.linux.kernel import Kernel
 from flyos_agent.backends.linux.tunnels import tunnel_link
 from flyos_agent.datastore.diff import Change, ChangeOp
@@ -104,15 +105,21 @@ class Interfaces:
         return errors
 
     def prepare(self, changes: Sequence[Change], tree: Map[str, Any]) -> list[Step]:
-        """Deletions; or creations (parents first) followed by the settings of every entry."""
+        """Deletions (stacked devices before the devices they sit on); creations (lower
+        devices first); the settings of every entry: devices going down stacked-first, then
+        every other setting lower-first. The order never depends on the diff's order."""
         interfaces = interfaces_of(tree)
-        steps: list[Step] = []
-        created: list[Step] = []
-        for change in changes:
+        depth = _depths(changes, interfaces, tree)
+        deletes: list[tuple[tuple[int, str], Step]] = []
+        created: list[tuple[tuple[int, str], Step]] = []
+        downs: list[tuple[tuple[int, str], Step]] = []
+        settings: list[tuple[tuple[int, str], Step]] = []
+        for change in sorted(changes, key=lambda c: str(entry_of(c)["name"])):
             path = format_path(self.schema, change.path)
+            name = str(entry_of(change)["name"])
             if change.op is ChangeOp.DELETE:
                 assert change.old is not None
-                steps.append(self._delete(change.old, interfaces, path))
+                deletes.append(((-depth[name], name), self._delete(change.old, interfaces, path)))
                 continue
             entry = change.new
             assert entry is not None
@@ -120,10 +127,18 @@ class Interfaces:
                 if entry["type"] in CONFIGURED_ONLY:
                     links.require(self.kernel, entry["name"], path)
                 elif creates_device(entry, interfaces):
-                    created.append(self._create(entry, interfaces, tree, path))
-            steps.append(self._configure(change.old, entry, path))
-        created.sort(key=lambda step: step.plan["type"] in STACKED)
-        return created + steps
+                    step = self._create(entry, interfaces, tree, path)
+                    created.append(((depth[name], name), step))
+            step = self._configure(change.old, entry, path)
+            if step.plan.get("state") == "down":
+                downs.append(((-depth[name], name), step))
+            else:
+                settings.append(((depth[name], name), step))
+        return [
+            step
+            for group in (deletes, created, downs, settings)
+            for _key, step in sorted(group, key=lambda item: item[0])
+        ]
 
     # ------------------------------------------------------------------ steps
 
@@ -197,6 +212,49 @@ def _link_args(
     if kind in TUNNEL_TYPES:
         return tunnel_link(kernel, kind, tree["tunnels"][kind][(entry["name"],)], path)
     return kind, {}
+
+
+def lower_device(entry: Mapping[str, Any], tree: Map[str, Any]) -> str | None:
+    """The device an entry's device sits on: a VLAN's parent, a tunnel's underlay."""
+    kind = entry["type"]
+    if kind == "vlan":
+        parent: str | None = entry.get("vlan", Map()).get("parent")
+        return parent
+    if kind in TUNNEL_TYPES:
+        tunnel = tree.get("tunnels", Map()).get(kind, Map()).get((entry["name"],))
+        underlay: str | None = tunnel.get("underlay") if tunnel is not None else None
+        return underlay
+    return None
+
+
+def _depths(
+    changes: Sequence[Change], interfaces: Mapping[Any, Any], tree: Map[str, Any]
+) -> dict[str, int]:
+    """How many devices each changed interface sits on (0: none; a stacked device sits on
+    at least one, its lower device if configured or one outside the configuration)."""
+    entries: dict[str, Mapping[str, Any]] = {
+        str(change.old["name"]): change.old
+        for change in changes
+        if change.op is ChangeOp.DELETE and change.old is not None
+    }
+    entries.update({str(key[0]): entry for key, entry in interfaces.items()})
+    depths: dict[str, int] = {}
+
+    def depth(name: str, seen: frozenset[str]) -> int:
+        if name in depths:
+            return depths[name]
+        entry = entries.get(name)
+        if entry is None or name in seen:
+            return 0
+        lower = lower_device(entry, tree)
+        if lower is not None:
+            found = 1 + depth(lower, seen | {name})
+        else:
+            found = 1 if entry["type"] in STACKED else 0
+        depths[name] = found
+        return found
+
+    return {str(entry_of(c)["name"]): depth(str(entry_of(c)["name"]), frozenset()) for c in changes}
 
 
 def _settings(entry: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,25 @@ class Netns:
         links: list[dict[str, Any]] = ipj(self.name, f"{flag}link show dev {name}")
         return links[0]
 
+    def settled_links(self, names: tuple[str, ...], timeout: float = 5.0) -> dict[str, Any]:
+        """`ip -j link show` of `names` once the kernel's asynchronous link-state update is
+        done: every link that is up has left operstate DOWN and lost NO-CARRIER, and two
+        reads 0.1 s apart agree (or `timeout` passed)."""
+        deadline = time.monotonic() + timeout
+        previous: dict[str, Any] = {}
+        while True:
+            current = {name: self.link(name, details=False) for name in names}
+            pending = [
+                link
+                for link in current.values()
+                if "UP" in link["flags"]
+                and (link["operstate"] == "DOWN" or "NO-CARRIER" in link["flags"])
+            ]
+            if (current == previous and not pending) or time.monotonic() > deadline:
+                return current
+            previous = current
+            time.sleep(0.1)
+
     def has_link(self, name: str) -> bool:
         return any(link["ifname"] == name for link in ipj(self.name, "link show"))
 
@@ -88,6 +108,32 @@ class Netns:
         for family in ("-4", "-6"):
             out += [r for r in ipj(self.name, f"{family} rule show") if r.get("protocol") == "177"]
         return out
+
+
+PROBES = {
+    # a VLAN needs a parent that can carry tags (loopback cannot): a veth end
+    "vlan": ["probe1 type veth peer name probe2", "probe0 link probe1 type vlan id 5"],
+    "vrf": ["probe0 type vrf table 5"],
+    # without endpoints the kernel answers EEXIST (the gre0/tunl0 fallback devices exist)
+    "gre": ["probe0 type gre local 192.0.2.1 remote 192.0.2.2"],
+    "ipip": ["probe0 type ipip local 192.0.2.1 remote 192.0.2.2"],
+}
+
+
+def supports(kind: str) -> bool:
+    """Whether the kernel can create a device of `kind` (tried in a scratch namespace)."""
+    scratch = f"flyos-probe-{uuid.uuid4().hex[:6]}"
+    sh(f"ip netns add {scratch}")
+    try:
+        for args in PROBES.get(kind, [f"probe0 type {kind}"]):
+            done = subprocess.run(
+                f"ip -n {scratch} link add {args}", shell=True, capture_output=True, check=False
+            )
+            if done.returncode != 0:
+                return False
+        return True
+    finally:
+        sh(f"ip netns del {scratch}")
 
 
 def commit(manager: Manager, session: Session, config: dict[str, Any]) -> None:
