@@ -12,7 +12,7 @@ by the same asyncssh client code (not ncclient, whose polling loop adds up to
 100 ms per reply). Ratios are ours / floor: what NETCONF, XML and the Manager
 add to one SSH round trip.
 
-Run: .venv/bin/python -m bench netconf
+Run: .venv/bin/python -m bench netconf (scenario 6 of `python -m bench`)
 """
 
 from __future__ import annotations
@@ -30,17 +30,14 @@ from typing import Any
 
 import asyncssh
 
-from bench.common import Figure, report, route_config
+from bench.common import Figure, Scale, report, route_config
 from flyos_agent.config import hash_password
 from flyos_agent.northbound.netconf.client import NetconfClient
 from flyos_agent.northbound.netconf.framing import EOM
 
 USER, PASSWORD = "bench", "bench-password"
 GET_CONFIG = "<get-config><source><running/></source></get-config>"
-LATENCY_REQUESTS = 1000
-BATCH = 200
 BATCHES = 5
-SESSIONS = 20
 READY = "flyos-agent ready:"
 
 Request = Callable[[], Awaitable[Any]]
@@ -139,14 +136,15 @@ async def _per_request(requests: list[Request], per_session: int) -> list[float]
     return out
 
 
-async def _measure(connect: Callable[[], Awaitable[Any]]) -> dict[str, list[float]]:
-    clients = [await connect() for _ in range(SESSIONS)]
+async def _measure(connect: Callable[[], Awaitable[Any]], scale: Scale) -> dict[str, list[float]]:
+    clients = [await connect() for _ in range(scale.sessions)]
+    batch = max(scale.rpc_requests // 5, 2)
     try:
         one = clients[0]
         return {
-            "latency": await _latencies(one.request, LATENCY_REQUESTS),
-            "one": await _per_request([one.request], BATCH),
-            "many": await _per_request([c.request for c in clients], BATCH // 10),
+            "latency": await _latencies(one.request, scale.rpc_requests),
+            "one": await _per_request([one.request], batch),
+            "many": await _per_request([c.request for c in clients], max(batch // 10, 1)),
         }
     finally:
         for client in clients:
@@ -236,24 +234,24 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def _run(agent_port: int, echo_port: int) -> tuple[dict[str, list[float]], ...]:
+async def _run(agent_port: int, echo_port: int, scale: Scale) -> tuple[dict[str, list[float]], ...]:
     probe = await AgentClient.connect(agent_port)
     await probe.request()
     size = probe.reply_size
     await probe.close()
-    ours = await _measure(lambda: AgentClient.connect(agent_port))
-    floor = await _measure(lambda: EchoClient.connect(echo_port, size))
+    ours = await _measure(lambda: AgentClient.connect(agent_port), scale)
+    floor = await _measure(lambda: EchoClient.connect(echo_port, size), scale)
     return ours, floor, {"size": [float(size)]}
 
 
 def _figures(
-    ours: dict[str, list[float]], floor: dict[str, list[float]], size: int
+    ours: dict[str, list[float]], floor: dict[str, list[float]], size: int, sessions: int
 ) -> list[Figure]:
     reference = "bare SSH channel echo"
     notes = {"reply bytes": size}
     return [
         Figure(
-            "get-config round trip (1 session)",
+            "6a. RPC: get-config round trip (1 session)",
             "ms",
             ours["latency"],
             floor["latency"],
@@ -263,7 +261,7 @@ def _figures(
             notes=dict(notes),
         ),
         Figure(
-            "throughput, 1 session (ms/request)",
+            "6b. RPC: throughput, 1 session (ms/request)",
             "ms",
             ours["one"],
             floor["one"],
@@ -273,7 +271,7 @@ def _figures(
             notes=dict(notes),
         ),
         Figure(
-            f"throughput, {SESSIONS} sessions (ms/request)",
+            f"6c. RPC: throughput, {sessions} sessions (ms/request)",
             "ms",
             ours["many"],
             floor["many"],
@@ -285,25 +283,32 @@ def _figures(
     ]
 
 
-def main(argv: list[str]) -> Any:
-    if argv[:1] == ["--echo-server"]:
-        asyncio.run(_serve_echo(int(argv[1])))
-        return None
+def run(scale: Scale) -> list[Figure]:
+    """The RPC figures: a real agent (backend none) beside the bare SSH echo."""
     with tempfile.TemporaryDirectory(prefix="flyos-bench-") as tmp:
         agent_port, echo_port = _free_port(), _free_port()
         agent = _start_agent(Path(tmp), agent_port)
         echo = _start_echo(echo_port)
         try:
-            ours, floor, size = asyncio.run(_run(agent_port, echo_port))
+            ours, floor, size = asyncio.run(_run(agent_port, echo_port, scale))
         finally:
             for proc in (agent, echo):
                 proc.terminate()
                 proc.wait(10)
-    figures = _figures(ours, floor, int(size["size"][0]))
+    figures = _figures(ours, floor, int(size["size"][0]), scale.sessions)
     for figure in figures:
         rps = 1000 / figure.ours_median
         floor_rps = 1000 / (figure.reference_median or 1)
         figure.notes.update({"requests/s": round(rps), "floor requests/s": round(floor_rps)})
+    return figures
+
+
+def main(argv: list[str]) -> Any:
+    """`python -m bench.netconf`: the RPC figures alone, into results/netconf.json."""
+    if argv[:1] == ["--echo-server"]:
+        asyncio.run(_serve_echo(int(argv[1])))
+        return None
+    figures = run(Scale())
     report("NETCONF over SSH (flyos-agent, backend none) vs a bare SSH echo", figures, "netconf")
     return figures
 

@@ -95,7 +95,7 @@ def apply_edits(
                 continue
             path = canonical_path(schema, edit.path)
             before = result.tree
-            result.tree = _apply_one(schema, before, operation, path, edit.value)
+            result.tree, converted = _apply_one(schema, before, operation, path, edit.value)
         except FlyosError as error:
             result.errors.append(error)
             if option is ErrorOption.CONTINUE:
@@ -103,7 +103,8 @@ def apply_edits(
             if option is ErrorOption.ROLLBACK:
                 return EditResult(tree=tree, errors=result.errors)
             return result
-        result.touched.update(_units(schema, before, path, edit.value, operation))
+        if result.tree is not before:
+            result.touched.update(_units(schema, before, path, converted, operation))
     return result
 
 
@@ -118,28 +119,56 @@ def _operation(name: str) -> Operation:
 def _units(
     schema: Schema, before: Map[str, Any], path: InstancePath, value: Any, operation: Operation
 ) -> list[InstancePath]:
-    """The units an edit at `path` touched.
+    """The units an edit at `path` touched (`value`: the converted data merged in).
 
     Normally the unit holding `path`; but an edit below an entry (or top
     container) that did not exist yet creates it, and then the outermost
-    created one is the unit, so it is diffed, validated and pushed whole.
+    created one is the unit, so it is diffed, validated and pushed whole. A
+    merge into a container (or the root) touches only the entries its data
+    names, so merging one route at the root costs one route.
     """
-    if path:
-        for length in range(1, len(path)):
-            if path[length - 1][1] is None and length > 1:
-                continue
-            if trees.get(before, path[:length]) is None:
-                return [path[:length]]
-        return [unit_of(schema, path)]
-    if operation is Operation.MERGE and isinstance(value, Mapping):
-        names = {member.rpartition(":")[2] for member in value}
-        return [((name, None),) for name in names if name in schema.roots]
-    return [((name, None),) for name in schema.roots]
+    for length in range(1, len(path)):
+        if path[length - 1][1] is None and length > 1:
+            continue
+        if trees.get(before, path[:length]) is None:
+            return [path[:length]]
+    node = schema_of(schema, path)
+    mergeable = node is None or (node.kind is Kind.CONTAINER and path[-1][1] is None)
+    if operation is Operation.MERGE and mergeable and isinstance(value, Map):
+        if node is not None and trees.get(before, path) is None:
+            return [unit_of(schema, path)]
+        children = schema.roots if node is None else node.children
+        return _merged_units(schema, before, path, children, value)
+    if not path:
+        return [((name, None),) for name in schema.roots]
+    return [unit_of(schema, path)]
+
+
+def _merged_units(
+    schema: Schema,
+    before: Map[str, Any],
+    path: InstancePath,
+    children: Mapping[str, SchemaNode],
+    value: Map[str, Any],
+) -> list[InstancePath]:
+    """Units a merge of `value` into the existing container at `path` touches."""
+    units: list[InstancePath] = []
+    for name, child_value in value.items():
+        child = children[name]
+        child_path = (*path, (name, None))
+        if trees.get(before, child_path) is None or child.is_leafy:
+            units.append(unit_of(schema, child_path))
+        elif child.kind is Kind.LIST:
+            units.extend((*path, (name, key)) for key in child_value)
+        else:
+            units.extend(_merged_units(schema, before, child_path, child.children, child_value))
+    return units
 
 
 def _apply_one(
     schema: Schema, tree: Map[str, Any], operation: Operation, path: InstancePath, value: Any
-) -> Map[str, Any]:
+) -> tuple[Map[str, Any], Any]:
+    """The tree after one edit, and the edit's data converted (None for deletes)."""
     where = format_path(schema, path)
     node = schema_of(schema, path)
     if node is not None and not node.config:
@@ -149,20 +178,20 @@ def _apply_one(
         if existing is None:
             if operation is Operation.DELETE:
                 raise DataMissing("cannot delete: no such data", path=where)
-            return tree
-        return trees.delete_at(tree, path, schema)
+            return tree, None
+        return trees.delete_at(tree, path, schema), None
     new = _convert(schema, node, path, value)
     if operation is Operation.CREATE:
         if existing is not None:
             raise DataExists("cannot create: the data already exists", path=where)
-        return trees.set_at(tree, path, new, schema)
+        return trees.set_at(tree, path, new, schema), new
     if operation is Operation.REPLACE or existing is None:
-        return trees.set_at(tree, path, new, schema)
+        return trees.set_at(tree, path, new, schema), new
     if operation is Operation.MERGE:
         if node is None:
-            return merge_children(schema.roots, existing, new)
+            return merge_children(schema.roots, existing, new), new
         merged = merge_values(node, existing, new, entry=path[-1][1] is not None)
-        return trees.set_at(tree, path, merged, schema)
+        return trees.set_at(tree, path, merged, schema), new
     raise OperationFailed(f"unsupported operation '{operation}'", path=where)
 
 
@@ -221,6 +250,8 @@ def merge_children(
     children: Mapping[str, SchemaNode], old: Map[str, Any], new: Map[str, Any]
 ) -> Map[str, Any]:
     """Merge the children of a container, list entry or the root."""
+    if not new:
+        return old
     with old.mutate() as merged:
         for name, value in new.items():
             merged[name] = merge_values(children[name], old.get(name), value)

@@ -156,3 +156,18 @@ def test_replace_at_the_root_replaces_everything(schema: Schema, full: Map[str, 
     )
     assert set(result.tree.keys()) == {"system"}
     assert result.touched == {((name, None),) for name in schema.roots}
+
+
+def test_a_merge_at_the_root_touches_only_the_entries_it_names(
+    schema: Schema, full: Map[str, Any]
+) -> None:
+    config = {"flyos-routing:routing": {"static": [{"prefix": "10.9.0.0/16", "via": "192.0.2.1"}]}}
+    result = apply_edits(schema, full, [Edit("merge", (), config)])
+    assert result.touched == {route(schema, "10.9.0.0/16")}
+    hostname = {"flyos-system:system": {"hostname": "r2"}}
+    assert apply_edits(schema, full, [Edit("merge", (), hostname)]).touched == {(("system", None),)}
+
+
+def test_an_edit_that_changes_nothing_touches_nothing(schema: Schema, full: Map[str, Any]) -> None:
+    result = apply_edits(schema, full, [Edit("merge", (), {"flyos-routing:routing": {}})])
+    assert result.tree is full and result.touched == set()
