@@ -1,4 +1,4 @@
-"""Our own operations (module flyos-agent-ops): rollback, compare, history."""
+"""Our own operations (module flyos-agent-ops): rollback, compare, history, reconcile."""
 
 from __future__ import annotations
 
@@ -83,3 +83,13 @@ async def history(ctx: RpcContext, operation: etree._Element) -> Reply:
                 sub(element, FLYOS_OPS, name, str(record[name]))
         out.append(element)
     return out
+
+
+@REGISTRY.rpc(FLYOS_OPS, "reconcile")
+async def reconcile(ctx: RpcContext, operation: etree._Element) -> Reply:
+    """The kernel's drift from running, converged unless `check` is given."""
+    check = operation.find(f"{{{FLYOS_OPS}}}check") is not None
+    report = await ctx.call(ctx.manager.reconcile, ctx.session, apply=not check)
+    element = _element("report")
+    element.text = _json(report)
+    return [element]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from lxml import etree
 from ncclient import manager
 from nchelpers import (
@@ -243,3 +245,11 @@ def test_identical_commit_changes_nothing(nc: manager.Manager) -> None:
 def data_of(reply: object) -> etree._Element:
     """The <rpc-reply> element of a dispatched RPC."""
     return xml(str(reply).split("?>", 1)[-1])
+
+
+def test_reconcile_rpc_reports_drift_as_json(nc: manager.Manager) -> None:
+    check = f'<reconcile xmlns="{NS["ops"]}"><check/></reconcile>'
+    report = data_of(nc.dispatch(xml(check)))
+    assert json.loads(texts(report, "ops:report")[0]) == {}  # backend none owns no objects
+    converge = data_of(nc.dispatch(xml(f'<reconcile xmlns="{NS["ops"]}"/>')))
+    assert json.loads(texts(converge, "ops:report")[0]) == {}
