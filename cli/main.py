@@ -31,6 +31,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         with IpcClient(args.socket) as client:
             if args.subcommand == "token":
                 return _token(client, args)
+            if args.subcommand == "mcp":
+                from cli.mcp_bridge import serve  # the MCP SDK only for `flyos mcp`
+
+                if args.user is not None:
+                    _login(client, args.user)
+                return serve(client, confirm_timeout=args.confirm_timeout)
             if args.command is None and args.file is None and sys.stdin.isatty():
                 from cli.repl import run_repl  # prompt_toolkit only for the interactive CLI
 
@@ -77,6 +83,14 @@ def _parser() -> argparse.ArgumentParser:
     revoke = actions.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("id")
     actions.add_parser("list", help="list tokens (never their secrets)")
+    mcp = commands.add_parser("mcp", help="serve MCP on stdin/stdout for AI clients")
+    mcp.add_argument(
+        "--confirm-timeout",
+        type=int,
+        default=120,
+        metavar="SECONDS",
+        help="default time a commit waits for its confirm (default 120)",
+    )
     return parser
 
 

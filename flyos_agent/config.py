@@ -14,6 +14,7 @@ rest_max_body_bytes = 16777216   # largest REST request body (413 beyond)
 backend = "linux"                # linux | none | memory
 netns = "lab"                    # optional
 confirm_timeout = 600            # seconds
+mcp_confirm_timeout = 120        # seconds an MCP commit waits for its confirm
 history_keep = 50                # commits kept in the journal
 max_message_bytes = 16777216     # largest IPC message
 startup_config = "examples/demo.json"  # first commit when the journal is empty
@@ -102,6 +103,7 @@ class AgentConfig:
     backend: str = "linux"
     netns: str | None = None
     confirm_timeout: int = 600
+    mcp_confirm_timeout: int = 120
     history_keep: int = 50
     max_message_bytes: int = 16 * 1024 * 1024
     startup_config: Path | None = None
@@ -190,6 +192,7 @@ def _agent_value(label: str, key: str, value: Any) -> Any:
         return _choice(label, str(value).lower(), LOG_LEVELS)
     if key in (
         "confirm_timeout",
+        "mcp_confirm_timeout",
         "history_keep",
         "max_message_bytes",
         "rest_max_body_bytes",

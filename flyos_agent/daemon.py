@@ -54,8 +54,18 @@ class StartupError(Exception):
     """The agent cannot start; the message is the one line to print."""
 
 
+def _quiet_forked_child() -> None:
+    """In a child forked by a library (pyroute2 opens namespace sockets that way):
+    drop the event loop's signal wakeup fd and take the default stop actions, so
+    a SIGTERM sent to the child never reaches the agent's own loop."""
+    signal.set_wakeup_fd(-1)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `flyos-agent` console script; returns the exit status."""
+    os.register_at_fork(after_in_child=_quiet_forked_child)
     args = _parser().parse_args(argv)
     if args.subcommand == "hash-password":
         return _hash_password(sys.stdin)
@@ -114,22 +124,24 @@ def _hash_password(stdin: IO[str]) -> int:
 
 
 class LogFormatter(logging.Formatter):
-    """Plain lines on stderr; records of the `flyos.audit` logger as one JSON object each."""
+    """Plain lines on stderr; records of the `flyos.audit` logger as one JSON object
+    each, with the event's keys (runtime.audit) as members."""
 
     def format(self, record: logging.LogRecord) -> str:
         """One line (plus a traceback for logged exceptions)."""
         message = record.getMessage()
         if record.name == AUDIT_LOGGER or record.name.startswith(AUDIT_LOGGER + "."):
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            return json.dumps(
-                {
-                    "time": f"{stamp}.{int(record.msecs):03d}Z",
-                    "level": record.levelname.lower(),
-                    "logger": record.name,
-                    "message": message,
-                },
-                ensure_ascii=False,
-            )
+            line = {
+                "time": f"{stamp}.{int(record.msecs):03d}Z",
+                "level": record.levelname.lower(),
+                "logger": record.name,
+                "message": message,
+            }
+            fields = getattr(record, "audit", None)  # runtime.audit: the line's keys
+            if isinstance(fields, dict):
+                line.update({k: v for k, v in fields.items() if k not in line})
+            return json.dumps(line, ensure_ascii=False, default=str)
         if record.levelno != logging.INFO:
             message = f"{record.levelname.lower()}: {record.name}: {message}"
         if record.exc_info:
@@ -369,10 +381,14 @@ async def _start_netconf(manager: Manager, config: AgentConfig) -> NetconfServer
 
 
 async def _start_rest(manager: Manager, config: AgentConfig) -> RestServer | None:
-    """The REST/RESTCONF listener on config.rest_listen, or None when it is off."""
+    """The REST/RESTCONF listener (with MCP at /mcp) on config.rest_listen, or None when off."""
     if config.rest_listen is None:
         return None
+    from flyos_agent.northbound.mcp import McpHttpApp  # the MCP SDK only with a listener
+
     rest = RestServer(manager, config)
+    mcp = McpHttpApp(manager, config)
+    rest.mount_asgi("/mcp", mcp, lifespan=mcp.lifespan)
     try:
         await rest.start()
     except RestListenError as exc:

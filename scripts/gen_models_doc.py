@@ -77,7 +77,7 @@ def load_modules(yang_dir: Path) -> tuple[Any, list[Stmt]]:
 
 
 def pyang_tree(yang_dir: Path, module: Stmt) -> str:
-    path = yang_dir / f"{module.arg}.yang"
+    path = yang_dir / Path(module.pos.ref).name  # name.yang or name@revision.yang
     result = subprocess.run(
         [sys.executable, "-m", "pyang", "-f", "tree", "-p", str(yang_dir), str(path)],
         check=True,

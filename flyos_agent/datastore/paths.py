@@ -103,11 +103,13 @@ def _canonical_key(
         types = [node.children[k].type for k in node.keys]
     else:
         raise InvalidValueError(
-            f"'{node.name}' is not a list and takes no key", path=format_path(schema, parent)
+            f"'{node.name}' is not a list and takes no key",
+            path=format_path(schema, (*parent, (node.name, None))),
         )
     if len(key) != len(names):
         raise MissingElement(
-            f"list '{node.name}' needs keys {', '.join(names)}", path=format_path(schema, parent)
+            f"list '{node.name}' needs keys {', '.join(names)}",
+            path=format_path(schema, (*parent, (node.name, None))),
         )
     values = []
     for key_name, key_type, raw in zip(names, types, key, strict=True):
@@ -116,7 +118,8 @@ def _canonical_key(
             values.append(parse_value(key_type, raw))
         except InvalidValue as exc:
             raise InvalidValueError(
-                f"invalid key '{key_name}': {exc}", path=format_path(schema, parent)
+                f"invalid key '{key_name}': {exc}",
+                path=format_path(schema, (*parent, (node.name, None), (key_name, None))),
             ) from None
     return tuple(values)
 

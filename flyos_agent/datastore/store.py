@@ -8,6 +8,7 @@ the Manager serialises every mutation.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,9 +156,19 @@ class Datastores:
         self.private[session_id] = Candidate(self.running, self.version)
 
     def edit_candidate(
-        self, session_id: int, edits: list[Edit], default_operation: str, error_option: str
+        self,
+        session_id: int,
+        edits: list[Edit],
+        default_operation: str,
+        error_option: str,
+        *,
+        check: Callable[[Map[str, Any], Map[str, Any], set[InstancePath]], None] | None = None,
     ) -> EditResult:
-        """Apply edits to the session's candidate; returns the edit result."""
+        """Apply edits to the session's candidate; returns the edit result.
+
+        `check(old, new, touched)` runs before the edited tree is installed; if it
+        raises, the candidate stays as it was (the Manager's access check).
+        """
         candidate = self.candidate_of(session_id)
         if candidate is self.shared:
             self.check_writable(Datastore.CANDIDATE, session_id)
@@ -169,6 +180,8 @@ class Datastores:
             error_option=error_option,
         )
         if result.tree is not candidate.tree:
+            if check is not None:
+                check(candidate.tree, result.tree, result.touched)
             candidate.tree = result.tree
             candidate.touched |= result.touched
         return result

@@ -227,9 +227,20 @@ def _check_children(
                 entry_path = (*path, (child.name, (entry,)))
                 _check_leaf(ctx, child, entry_path, entry)
     for child in plan.absent:
-        if child.name not in value:
+        if child.name not in value and _case_in_use(node, child, value):
             child_path = (*path, (child.name, None))
             _check_absent(ctx, child, child_path)
+
+
+def _case_in_use(node: SchemaNode, child: SchemaNode, value: Map[str, Any]) -> bool:
+    """False for a node of a choice's case that no data of `value` uses (RFC 7950
+    7.9.4: the mandatory nodes of a case count only while the case is in use)."""
+    if child.case is None:
+        return True
+    return any(
+        other.case == child.case and other.choice == child.choice and name in value
+        for name, other in node.children.items()
+    )
 
 
 def _check_absent(ctx: ValidationContext, node: SchemaNode, path: InstancePath) -> None:

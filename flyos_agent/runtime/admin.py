@@ -1,8 +1,13 @@
-"""Administration verbs of the Manager: lock, unlock, copy, delete, rollback, reconcile."""
+"""Administration verbs of the Manager: lock, unlock, copy, delete, rollback, reconcile.
+
+A verb that replaces a whole datastore is checked against NACM for every node
+that differs between the old and the new content (the diff is only computed
+for sessions NACM restricts); delete-config, denied unless a rule grants it,
+is checked as an operation only.
+"""
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from flyos_agent.datastore import tree as trees
@@ -10,6 +15,7 @@ from flyos_agent.datastore.paths import InstancePath
 from flyos_agent.datastore.store import Candidate, Datastore
 from flyos_agent.datastore.validate import validate_tree
 from flyos_agent.errors import OperationNotSupported, raise_all
+from flyos_agent.runtime.audit import audit_event
 
 if TYPE_CHECKING:
     from immutables import Map
@@ -24,9 +30,6 @@ if TYPE_CHECKING:
     from flyos_agent.schema import Schema
 
 
-audit = logging.getLogger("flyos.audit")
-
-
 class DatastoreAdmin:
     """Mixed into Manager: the verbs that lock, replace or delete whole datastores."""
 
@@ -39,12 +42,21 @@ class DatastoreAdmin:
 
     if TYPE_CHECKING:  # provided by Manager and its other mixins
 
-        def _check(self, session: Session, action: str) -> None: ...
+        def _check(self, session: Session, operation: str) -> None: ...
 
         def _check_may_change_running(self, session: Session) -> None: ...
 
+        def _authorize_change(
+            self,
+            session: Session,
+            old: Map[str, Any],
+            new: Map[str, Any],
+            touched: set[InstancePath] | None,
+            operation: str,
+        ) -> None: ...
+
         def _commit_candidate(
-            self, session: Session, candidate: Candidate, *, comment: str | None
+            self, session: Session, candidate: Candidate, *, comment: str | None, operation: str
         ) -> CommitResult: ...
 
         def _commit_id_back(self, index: int) -> int: ...
@@ -58,15 +70,17 @@ class DatastoreAdmin:
         Returns the backend's drift report; runs under the commit lock so no
         transaction interleaves with the convergence.
         """
-        self._check(session, "admin" if apply else "read")
+        self._check(session, "reconcile" if apply else "reconcile-check")
         with self._lock:
             report = self.backend.reconcile(self.stores.running, apply)
-        audit.info("reconcile user=%s apply=%s report=%s", session.user, apply, report)
+        audit_event(
+            "reconcile", user=session.user, channel=session.channel, apply=apply, report=report
+        )
         return report
 
     def lock(self, session: Session, target: str) -> None:
         """Lock `target` for this session (RFC 6241 7.5)."""
-        self._check(session, "write")
+        self._check(session, "lock")
         with self._lock:
             store = Datastore.parse(target)
             if store is Datastore.CANDIDATE and session.id in self.stores.private:
@@ -75,6 +89,7 @@ class DatastoreAdmin:
 
     def unlock(self, session: Session, target: str) -> None:
         """Release this session's lock on `target`."""
+        self._check(session, "unlock")
         with self._lock:
             self.stores.unlock(Datastore.parse(target), session.id)
 
@@ -87,7 +102,7 @@ class DatastoreAdmin:
         config: dict[str, Any] | None = None,
     ) -> CommitResult | None:
         """copy-config: `source` (a datastore, or `config` inline) onto `target`."""
-        self._check(session, "write")
+        self._check(session, "copy-config")
         with self._lock:
             tree = (
                 trees.tree_from_plain(self.schema, config)
@@ -96,21 +111,26 @@ class DatastoreAdmin:
             )
             store = Datastore.parse(target)
             self.stores.check_writable(store, session.id)
+            if store is Datastore.RUNNING:
+                self._check_may_change_running(session)
+                scratch = Candidate(tree, -1, unit_paths(self.schema))
+                return self._commit_candidate(
+                    session, scratch, comment=f"copy {source} to running", operation="copy-config"
+                )
+            self._authorize_change(
+                session, self.stores.tree(store, session.id), tree, None, "copy-config"
+            )
             if store is Datastore.STARTUP:
                 raise_all(validate_tree(self.schema, tree))
                 self.journal.save_startup(tree)
                 self.stores.startup = tree
                 return None
-            if store is Datastore.CANDIDATE:
-                self.stores.load_candidate(session.id, tree)
-                return None
-            self._check_may_change_running(session)
-            scratch = Candidate(tree, -1, unit_paths(self.schema))
-            return self._commit_candidate(session, scratch, comment=f"copy {source} to running")
+            self.stores.load_candidate(session.id, tree)
+            return None
 
     def delete(self, session: Session, target: str) -> None:
         """delete-config: only startup can be deleted."""
-        self._check(session, "admin")
+        self._check(session, "delete-config")
         with self._lock:
             store = Datastore.parse(target)
             if store is not Datastore.STARTUP:
@@ -125,10 +145,14 @@ class DatastoreAdmin:
         `index` counts commits back from running (0 = running itself);
         `commit_id` names a commit instead. Commit it to make it running.
         """
-        self._check(session, "write")
+        self._check(session, "rollback")
         with self._lock:
             target_id = commit_id if commit_id is not None else self._commit_id_back(index)
-            self.stores.load_candidate(session.id, self._tree_at(target_id))
+            tree = self._tree_at(target_id)
+            current = self.stores.candidate_of(session.id).tree
+            self._authorize_change(session, current, tree, None, "rollback")
+            self.stores.load_candidate(session.id, tree)
+        audit_event("rollback", user=session.user, channel=session.channel, to=target_id)
 
 
 def unit_paths(schema: Schema) -> set[InstancePath]:

@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING, Any
 from flyos_agent.datastore.store import Candidate
 from flyos_agent.errors import InvalidValue, OperationFailed
 from flyos_agent.runtime.admin import unit_paths
+from flyos_agent.runtime.audit import audit_event
 
 if TYPE_CHECKING:
     from flyos_agent.datastore.journal import Journal
     from flyos_agent.runtime.commit_result import CommitResult
     from flyos_agent.runtime.sessions import Session
     from flyos_agent.schema import Schema
-
-audit = logging.getLogger("flyos.audit")
 
 DEFAULT_TIMEOUT = 600
 
@@ -128,7 +127,7 @@ class ConfirmedCommits:
     if TYPE_CHECKING:  # provided by Manager
 
         def _commit_candidate(
-            self, session: Session, candidate: Candidate, *, comment: str | None
+            self, session: Session, candidate: Candidate, *, comment: str | None, operation: str
         ) -> CommitResult: ...
 
     def _check_may_change_running(self, session: Session) -> None:
@@ -146,11 +145,22 @@ class ConfirmedCommits:
         assert pending is not None
         tree = self.journal.tree_at(pending.rollback_id)
         scratch = Candidate(tree, -1, unit_paths(self.schema))
-        self._commit_candidate(
-            self._system, scratch, comment=f"confirmed commit reverted: {reason}"
+        result = self._commit_candidate(
+            self._system,
+            scratch,
+            comment=f"confirmed commit reverted: {reason}",
+            operation="commit",
         )
         self._clear_pending()
-        audit.warning("confirmed-commit-reverted to=%s reason=%s", pending.rollback_id, reason)
+        audit_event(
+            "confirmed-commit-reverted",
+            level=logging.WARNING,
+            id=result.commit_id,
+            user=self._system.user,
+            channel=self._system.channel,
+            to=pending.rollback_id,
+            reason=reason,
+        )
 
     def _clear_pending(self) -> None:
         self._pending = None

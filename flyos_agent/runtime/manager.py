@@ -5,9 +5,14 @@ running as a one-shot transaction) and `commit`; rollback, confirmed-commit
 revert and copy to running are ordinary commits through the same engine.
 Mutations are serialised by one lock; reads work on immutable snapshots.
 
-Here: sessions, editing, commit and confirmed commit, and the commit engine.
-Mixins add the read verbs (queries.ConfigQueries), the datastore
-administration verbs (admin.DatastoreAdmin) and the confirmed-commit revert
+Every verb is authorized here, never in a channel: NACM (runtime/nacm.py)
+checks the protocol operation first, every node a write creates, changes or
+deletes before anything is applied, and filters what a read returns.
+
+Here: sessions, commit and confirmed commit, and the commit engine. Mixins
+add the editing verbs (editing.Editing), the read verbs
+(queries.ConfigQueries), the datastore administration verbs
+(admin.DatastoreAdmin) and the confirmed-commit revert
 (confirmed.ConfirmedCommits).
 """
 
@@ -15,23 +20,19 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
+
+from immutables import Map
 
 from flyos_agent.backends.base import Backend, NoneBackend, Registry
 from flyos_agent.datastore.diff import diff_trees
-from flyos_agent.datastore.edit import Edit, ErrorOption, apply_edits
 from flyos_agent.datastore.journal import Journal
+from flyos_agent.datastore.paths import InstancePath
 from flyos_agent.datastore.store import Candidate, Datastore, Datastores
-from flyos_agent.datastore.validate import validate_tree
-from flyos_agent.errors import (
-    FlyosError,
-    InvalidValue,
-    OperationFailed,
-    OperationNotSupported,
-    raise_all,
-)
+from flyos_agent.errors import FlyosError, InvalidValue, OperationFailed
 from flyos_agent.runtime.admin import DatastoreAdmin, unit_paths
+from flyos_agent.runtime.audit import audit_event
 from flyos_agent.runtime.commit_result import SUMMARY_LIMIT, CommitResult, change_summary
 from flyos_agent.runtime.confirmed import (
     DEFAULT_TIMEOUT,
@@ -39,15 +40,16 @@ from flyos_agent.runtime.confirmed import (
     ConfirmTimer,
     PendingConfirm,
 )
-from flyos_agent.runtime.edit_options import DEFAULT_OPERATIONS, TEST_OPTIONS, parse_edit_options
+from flyos_agent.runtime.edit_options import DEFAULT_OPERATIONS, TEST_OPTIONS
+from flyos_agent.runtime.editing import Editing
 from flyos_agent.runtime.locking import MutationLock
+from flyos_agent.runtime.nacm import AccessControl
 from flyos_agent.runtime.queries import ConfigQueries
-from flyos_agent.runtime.sessions import Session, SessionTable, authorize
+from flyos_agent.runtime.sessions import Session, SessionTable
 from flyos_agent.runtime.transaction import Transaction
 from flyos_agent.schema import Schema
 
 log = logging.getLogger(__name__)
-audit = logging.getLogger("flyos.audit")
 
 SYSTEM_USER = "system"
 
@@ -63,7 +65,7 @@ __all__ = [
 ]
 
 
-class Manager(DatastoreAdmin, ConfirmedCommits, ConfigQueries):
+class Manager(Editing, DatastoreAdmin, ConfirmedCommits, ConfigQueries):
     """running/candidate/startup with commit, confirmed commit, rollback and locks."""
 
     def __init__(
@@ -81,6 +83,7 @@ class Manager(DatastoreAdmin, ConfirmedCommits, ConfigQueries):
         self.backend.register(self.registry)
         self.confirm_timeout = confirm_timeout
         self.sessions = SessionTable()
+        self.nacm = AccessControl(schema)
         self._lock = MutationLock()
         running, version = journal.load_running()
         self.stores = Datastores(schema, running, version)
@@ -119,7 +122,7 @@ class Manager(DatastoreAdmin, ConfirmedCommits, ConfigQueries):
     def open_session(self, user: str, channel: str, group: str = "admin") -> Session:
         """A new session for `user` on `channel`."""
         session = self.sessions.open(user, channel, group)
-        audit.info("session-open id=%s user=%s channel=%s", session.id, user, channel)
+        audit_event("session-open", id=session.id, user=user, channel=channel, group=group)
         return session
 
     def close_session(self, session: Session) -> None:
@@ -132,7 +135,7 @@ class Manager(DatastoreAdmin, ConfirmedCommits, ConfigQueries):
             pending = self._pending
             if pending is not None and pending.persist is None and pending.session_id == session.id:
                 self._revert_confirmed(f"session {session.id} ended before confirming")
-        audit.info("session-close id=%s user=%s", session.id, session.user)
+        audit_event("session-close", id=session.id, user=session.user, channel=session.channel)
 
     def kill_session(self, session: Session, target_id: int) -> None:
         """End another session (RFC 6241 kill-session)."""
@@ -141,83 +144,6 @@ class Manager(DatastoreAdmin, ConfirmedCommits, ConfigQueries):
             raise InvalidValue("a session cannot kill itself; use close-session")
         target = self.sessions.get(target_id)
         self.close_session(target)
-
-    def enter_private(self, session: Session) -> None:
-        """Give `session` a private candidate (Junos `configure private`)."""
-        self.sessions.check_open(session)
-        with self._lock:
-            self.stores.open_private(session.id)
-
-    # ------------------------------------------------------------------ editing
-
-    def edit(
-        self,
-        session: Session,
-        target: str,
-        edits: Sequence[Edit],
-        *,
-        default_operation: str = "merge",
-        error_option: str = "stop-on-error",
-        test_option: str = "test-then-set",
-    ) -> CommitResult | None:
-        """Apply `edits` to `target` (candidate, or running as one transaction).
-
-        On candidate, edits are type-checked and kept; constraints between
-        nodes are checked by validate/commit. On running, the edits are
-        validated and committed at once; with test-only nothing is applied.
-        """
-        self._check(session, "write")
-        store = Datastore.parse(target)
-        option = parse_edit_options(default_operation, error_option, test_option)
-        with self._lock:
-            if store is Datastore.STARTUP:
-                raise OperationNotSupported("edit the candidate or running, then copy to startup")
-            self.stores.check_writable(store, session.id)
-            if store is Datastore.RUNNING and test_option != "test-only":
-                self._check_may_change_running(session)
-            if store is Datastore.CANDIDATE and test_option != "test-only":
-                result = self.stores.edit_candidate(
-                    session.id, list(edits), default_operation, option
-                )
-                raise_all(result.errors)
-                return None
-            base = self.stores.candidate_of(session.id) if store is Datastore.CANDIDATE else None
-            scratch = Candidate(base.tree if base else self.stores.running, self.stores.version)
-            if base is not None:
-                scratch.touched = set(base.touched)
-            result = apply_edits(
-                self.schema,
-                scratch.tree,
-                list(edits),
-                default_operation=default_operation,
-                error_option=ErrorOption.ROLLBACK if option is ErrorOption.STOP else option,
-            )
-            if result.errors and option is not ErrorOption.CONTINUE:
-                raise_all(result.errors)
-            scratch.tree = result.tree
-            scratch.touched |= result.touched
-            if test_option == "test-only":
-                self._check_candidate(scratch)
-                raise_all(result.errors)
-                return None
-            commit = self._commit_candidate(session, scratch, comment=None)
-            raise_all(result.errors)
-            return commit
-
-    def discard(self, session: Session) -> None:
-        """Drop the session's candidate edits (discard-changes)."""
-        self._check(session, "write")
-        with self._lock:
-            candidate = self.stores.candidate_of(session.id)
-            if candidate is self.stores.shared:
-                self.stores.check_writable(Datastore.CANDIDATE, session.id)
-            self.stores.discard(session.id)
-
-    def validate(self, session: Session, source: str = "candidate") -> None:
-        """Check every constraint of `source`; raises the errors found."""
-        self._check(session, "read")
-        tree = self.stores.tree(Datastore.parse(source), session.id)
-        raise_all(validate_tree(self.schema, tree))
 
     # ------------------------------------------------------------------ commit
 
@@ -239,7 +165,7 @@ class Manager(DatastoreAdmin, ConfirmedCommits, ConfigQueries):
         plain commit (from its session, or from any session with its persist-id).
         With `dry_run`, nothing is applied and the result carries the plan.
         """
-        self._check(session, "write")
+        self._check(session, "commit")
         with self._lock:
             self.stores.check_writable(Datastore.RUNNING, session.id)
             candidate = self.stores.candidate_of(session.id)
@@ -252,7 +178,7 @@ class Manager(DatastoreAdmin, ConfirmedCommits, ConfigQueries):
             elif persist_id is not None and not dry_run:
                 raise InvalidValue("persist-id given, but no confirmed commit is pending")
             if dry_run:
-                return self._dry_run(candidate)
+                return self._dry_run(session, candidate)
             rollback_id = pending.rollback_id if pending else self.stores.version
             result = self._commit_candidate(session, candidate, comment=comment)
             if confirmed:
@@ -265,18 +191,25 @@ class Manager(DatastoreAdmin, ConfirmedCommits, ConfigQueries):
                 )
                 self.journal.set_pending_confirm(self._pending.to_dict())
                 self._timer.restart(self._pending.deadline)
-                audit.info(
-                    "confirmed-commit user=%s timeout=%s rollback-to=%s",
-                    session.user,
-                    seconds,
-                    rollback_id,
+                audit_event(
+                    "confirmed-commit",
+                    id=result.commit_id,
+                    user=session.user,
+                    channel=session.channel,
+                    timeout=seconds,
+                    rollback_to=rollback_id,
                 )
                 return CommitResult(
                     result.commit_id, result.changes, confirm_deadline=self._pending.deadline
                 )
             if pending is not None:
                 self._clear_pending()
-                audit.info("confirmed-commit-confirmed user=%s", session.user)
+                audit_event(
+                    "confirmed-commit-confirmed",
+                    id=result.commit_id,
+                    user=session.user,
+                    channel=session.channel,
+                )
             return result
 
     def confirm(self, session: Session, persist_id: str | None = None) -> CommitResult:
@@ -288,7 +221,7 @@ class Manager(DatastoreAdmin, ConfirmedCommits, ConfigQueries):
 
     def cancel_commit(self, session: Session, persist_id: str | None = None) -> None:
         """Revert the pending confirmed commit now (RFC 6241 cancel-commit)."""
-        self._check(session, "write")
+        self._check(session, "cancel-commit")
         with self._lock:
             pending = self._pending
             if pending is None:
@@ -308,20 +241,34 @@ class Manager(DatastoreAdmin, ConfirmedCommits, ConfigQueries):
             "seconds-left": max(0, round(pending.deadline - time.time())),
         }
 
+    def last_commit(self) -> tuple[int, str] | None:
+        """(id, time) of the newest commit, or None before the first: a version stamp
+        (REST entity tags) that reveals no configuration, so it needs no access right."""
+        newest = self.journal.history(1)
+        return (newest[0].id, newest[0].time) if newest else None
+
     # ------------------------------------------------------------------ internals
 
     def _commit_candidate(
-        self, session: Session, candidate: Candidate, *, comment: str | None
+        self,
+        session: Session,
+        candidate: Candidate,
+        *,
+        comment: str | None,
+        operation: str = "commit",
     ) -> CommitResult:
-        """Run one transaction from running to what `candidate` commits to."""
+        """Run one transaction from running to what `candidate` commits to
+        (`operation` names the protocol operation in an access-denied audit line)."""
         old = self.stores.running
         new = self.stores.committed_tree(candidate)
         changes = diff_trees(self.schema, old, new, candidate.touched)
+        self.nacm.check_writes(session, old, lambda: changes, operation)
         if not changes:
             self._reset(candidate)
             return CommitResult(None)
         transaction = Transaction(self.schema, self.registry, old, new, changes)
         transaction.validate()
+        self.nacm.validate(changes, new)
         transaction.prepare()
         self.backend.begin()
         transaction.apply()
@@ -345,12 +292,8 @@ class Manager(DatastoreAdmin, ConfirmedCommits, ConfigQueries):
         if self.journal.needs_snapshot():
             self.journal.snapshot_in_background(record.id, new)
         summary = change_summary(self.schema, changes)
-        audit.info(
-            "commit id=%s user=%s channel=%s changes=%s",
-            record.id,
-            session.user,
-            session.channel,
-            len(changes),
+        audit_event(
+            "commit", id=record.id, user=session.user, channel=session.channel, changes=len(changes)
         )
         self._notify(session, record.id, summary)
         return CommitResult(record.id, summary)
@@ -359,22 +302,18 @@ class Manager(DatastoreAdmin, ConfirmedCommits, ConfigQueries):
         candidate.tree, candidate.base_version = self.stores.running, self.stores.version
         candidate.touched = set()
 
-    def _dry_run(self, candidate: Candidate) -> CommitResult:
+    def _dry_run(self, session: Session, candidate: Candidate) -> CommitResult:
         old = self.stores.running
         new = self.stores.committed_tree(candidate)
         changes = diff_trees(self.schema, old, new, candidate.touched)
+        self.nacm.check_writes(session, old, lambda: changes, "commit")
         transaction = Transaction(self.schema, self.registry, old, new, changes)
         transaction.validate()
+        self.nacm.validate(changes, new)
         steps = transaction.prepare()
         return CommitResult(
             None, change_summary(self.schema, changes), plan=[step.plan for step in steps]
         )
-
-    def _check_candidate(self, candidate: Candidate) -> None:
-        old = self.stores.running
-        new = self.stores.committed_tree(candidate)
-        changes = diff_trees(self.schema, old, new, candidate.touched)
-        Transaction(self.schema, self.registry, old, new, changes).validate()
 
     def _on_confirm_timeout(self, token: int) -> None:
         with self._lock:
@@ -399,6 +338,24 @@ class Manager(DatastoreAdmin, ConfirmedCommits, ConfigQueries):
             except Exception:
                 log.exception("commit listener failed")
 
-    def _check(self, session: Session, action: str) -> None:
+    def _check(self, session: Session, operation: str) -> None:
+        """AccessDenied unless `session` is open and may execute `operation`."""
         self.sessions.check_open(session)
-        authorize(session, action)
+        self.nacm.check_exec(session, self.stores.running, operation)
+
+    def _authorize_change(
+        self,
+        session: Session,
+        old: Map[str, Any],
+        new: Map[str, Any],
+        touched: set[InstancePath] | None,
+        operation: str,
+    ) -> None:
+        """AccessDenied if `session` may not write a node that differs from `old` to
+        `new` (the diff is computed only when NACM restricts the session)."""
+        self.nacm.check_writes(
+            session,
+            self.stores.running,
+            lambda: diff_trees(self.schema, old, new, touched),
+            operation,
+        )

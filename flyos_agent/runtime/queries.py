@@ -1,4 +1,9 @@
-"""Read-side verbs of the Manager: get, get-config, compare, history."""
+"""Read-side verbs of the Manager: get, get-config, compare, history.
+
+What a session may not read (NACM, runtime/nacm.py) is left out before any
+filter sees the data, so a filter cannot probe hidden values; a diff is
+filtered change by change, so its cost follows the changes.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +22,12 @@ from flyos_agent.errors import InvalidValue
 from flyos_agent.schema import Kind, SchemaNode
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from flyos_agent.backends.base import Backend
     from flyos_agent.datastore.journal import Journal
     from flyos_agent.datastore.store import Datastores
+    from flyos_agent.runtime.nacm import AccessControl
     from flyos_agent.runtime.sessions import Session
     from flyos_agent.schema import Schema
 
@@ -33,9 +41,11 @@ class ConfigQueries:
     stores: Datastores
     journal: Journal
     backend: Backend
+    nacm: AccessControl
 
-    def _check(self, session: Session, action: str) -> None:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by Manager
+
+        def _check(self, session: Session, operation: str) -> None: ...
 
     def get_config(
         self,
@@ -51,9 +61,9 @@ class ConfigQueries:
         `path` selects one subtree by instance path; `xpath` selects the nodes an
         XPath 1.0 expression returns (with their ancestors and list keys).
         """
-        self._check(session, "read")
-        tree = self.source_tree(session, source)
-        return self._render(self._filter(tree, path, xpath), with_defaults)
+        self._check(session, "get-config")
+        tree, hidden = self._readable(session, self.source_tree(session, source), path)
+        return self._render(self._filter(tree, path, xpath), with_defaults, hidden)
 
     def get(
         self,
@@ -63,14 +73,15 @@ class ConfigQueries:
         xpath: str | None = None,
         with_defaults: str = "explicit",
     ) -> dict[str, Any]:
-        """Running configuration plus operational state from the backend."""
-        self._check(session, "read")
+        """Running configuration plus operational state from the backend (and
+        the NACM counters)."""
+        self._check(session, "get")
         tree = self.stores.running
-        state_plain = self.backend.state(tree)
-        if state_plain:
-            state = trees.tree_from_plain(self.schema, state_plain, config_only=False)
-            tree = merge_children(self.schema.roots, tree, state)
-        return self._render(self._filter(tree, path, xpath), with_defaults)
+        state_plain = {**self.backend.state(tree), "ietf-netconf-acm:nacm": self.nacm.counters()}
+        state = trees.tree_from_plain(self.schema, state_plain, config_only=False)
+        tree = merge_children(self.schema.roots, tree, state)
+        tree, hidden = self._readable(session, tree, path)
+        return self._render(self._filter(tree, path, xpath), with_defaults, hidden)
 
     def source_tree(self, session: Session, source: str) -> Map[str, Any]:
         """The tree of a datastore name, or of `rollback:N` / `commit:ID`."""
@@ -107,13 +118,14 @@ class ConfigQueries:
         self, session: Session, source: str = "running", target: str = "candidate"
     ) -> list[dict[str, Any]]:
         """YANG-aware diff from `source` to `target`: one entry per changed unit,
-        with the leaves that changed (old and new values)."""
-        self._check(session, "read")
+        with the leaves that changed (old and new values); what the session may
+        not read is left out."""
+        self._check(session, "compare")
         old = self.source_tree(session, source)
         new = self.source_tree(session, target)
         changes = diff_trees(self.schema, old, new)
         out = []
-        for change in changes:
+        for change in self.nacm.readable_changes(session, self.stores.running, changes):
             item: dict[str, Any] = {
                 "operation": change.op.value,
                 "target": format_path(self.schema, change.path),
@@ -122,12 +134,14 @@ class ConfigQueries:
                 item["value"] = _local_plain(change.node, change.new)
             elif change.op is ChangeOp.MODIFY:
                 item["leaves"] = _leaf_changes(change.node, change.old, change.new)
+                if not item["leaves"]:
+                    continue  # only what the session may not read changed
             out.append(item)
         return out
 
     def history(self, session: Session, limit: int | None = None) -> list[dict[str, Any]]:
         """Commit history, newest first, with the rollback index of each commit."""
-        self._check(session, "read")
+        self._check(session, "history")
         return [
             {
                 "rollback": index,
@@ -142,6 +156,14 @@ class ConfigQueries:
         ]
 
     # ------------------------------------------------------------------ helpers
+
+    def _readable(
+        self, session: Session, tree: Map[str, Any], path: str | None = None
+    ) -> tuple[Map[str, Any], frozenset[str]]:
+        """What `session` may read of `tree` (of the subtree at `path` only, if
+        given), and the top-level names hidden from it."""
+        at = parse_path(self.schema, path) if path else None
+        return self.nacm.read_view(session, self.stores.running, tree, at)
 
     def _filter(self, tree: Map[str, Any], path: str | None, xpath: str | None) -> Map[str, Any]:
         if path:
@@ -163,11 +185,18 @@ class ConfigQueries:
             return result
         return tree
 
-    def _render(self, tree: Map[str, Any], with_defaults: str) -> dict[str, Any]:
+    def _render(
+        self, tree: Map[str, Any], with_defaults: str, hidden: Collection[str] = ()
+    ) -> dict[str, Any]:
+        """RFC 7951 JSON of `tree`; `hidden` top-level containers are left out even
+        where report-all would show their defaults."""
         if with_defaults not in WITH_DEFAULTS:
             raise InvalidValue(f"with-defaults must be one of {', '.join(WITH_DEFAULTS)}")
         mode = "report-all" if with_defaults == "report-all-tagged" else with_defaults
-        return trees.tree_to_plain(self.schema, tree, defaults=mode)
+        plain = trees.tree_to_plain(self.schema, tree, defaults=mode)
+        for name in hidden:
+            plain.pop(f"{self.schema.roots[name].module}:{name}", None)
+        return plain
 
 
 def _local_plain(node: SchemaNode, value: Map[str, Any] | None) -> dict[str, Any]:

@@ -1,5 +1,9 @@
-"""Sessions: who is talking to the Manager, over which channel, in which group,
-and what that group may do."""
+"""Sessions: who is talking to the Manager, over which channel, in which group.
+
+What a session may do is decided by NACM (runtime/nacm.py); the configured
+group names the session's built-in NACM group, and `admin` makes it the
+recovery session, which NACM never restricts.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from dataclasses import dataclass, field
 from flyos_agent.errors import AccessDenied, InvalidValue
 
 GROUPS = ("admin", "operator", "viewer")
+RECOVERY_GROUP = "admin"
 
 
 @dataclass
@@ -24,6 +29,11 @@ class Session:
     group: str = "admin"
     started: float = field(default_factory=time.time)
     closed: bool = False
+
+    @property
+    def recovery(self) -> bool:
+        """True for the recovery session (RFC 8341 3.2): an admin, never restricted."""
+        return self.group == RECOVERY_GROUP
 
     def describe(self) -> dict[str, object]:
         """A JSON-ready summary (for `show sessions` and monitoring)."""
@@ -75,19 +85,3 @@ class SessionTable:
 
     def __iter__(self) -> Iterator[Session]:
         return iter(list(self._sessions.values()))
-
-
-def authorize(session: Session, action: str) -> None:
-    """Group-based rights until NACM: viewers read; operators also write.
-
-    AccessDenied unless the session's group may perform `action`.
-    """
-    allowed = {
-        "viewer": {"read"},
-        "operator": {"read", "write"},
-        "admin": {"read", "write", "admin", "kill-session"},
-    }
-    if action not in allowed.get(session.group, set()):
-        raise AccessDenied(
-            f"user '{session.user}' (group {session.group}) may not {action}",
-        )

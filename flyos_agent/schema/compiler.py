@@ -24,6 +24,8 @@ DATA_KEYWORDS = {
     "case": Kind.CASE,
 }
 LENGTH_BOUNDS = (0, 2**64 - 1)
+NACM_MODULE = "ietf-netconf-acm"
+NACM_EXTENSIONS = {"default-deny-write": "write", "default-deny-all": "all"}
 
 
 class SchemaError(Exception):
@@ -174,7 +176,9 @@ class Compiler:
     def __init__(self) -> None:
         self.types = _TypeResolver()
 
-    def compile_node(self, stmt: Any, parent_path: str | None, choice: str | None) -> SchemaNode:
+    def compile_node(
+        self, stmt: Any, parent_path: str | None, choice: str | None, case: str | None = None
+    ) -> SchemaNode:
         kind = DATA_KEYWORDS[stmt.keyword]
         module = stmt.i_module
         if not kind.is_data:
@@ -188,7 +192,8 @@ class Compiler:
             if child.keyword not in DATA_KEYWORDS:
                 continue
             inner_choice = stmt.arg if kind is Kind.CHOICE else choice
-            compiled = self.compile_node(child, path, inner_choice)
+            inner_case = stmt.arg if kind is Kind.CASE else None
+            compiled = self.compile_node(child, path, inner_choice, inner_case)
             if compiled.kind.is_data:
                 children[compiled.name] = compiled
             else:
@@ -239,6 +244,7 @@ class Compiler:
             must=must,
             when=when_stmt.arg if when_stmt is not None else None,
             choice=choice,
+            case=case,
             children=children,
             parent_path=parent_path,
             nested_lists=tuple(
@@ -246,6 +252,7 @@ class Compiler:
                 for name, child in children.items()
                 if child.kind is Kind.LIST or (child.kind is Kind.CONTAINER and child.nested_lists)
             ),
+            nacm_default_deny=_nacm_default_deny(stmt),
         )
 
     def _resolve_leafref(self, stmt: Any, leaf_type: LeafType) -> LeafType:
@@ -283,6 +290,17 @@ class Compiler:
         except InvalidValue as exc:
             raise SchemaError(f"{_schema_path(stmt)}: bad default: {exc}") from None
         return tuple(values) if kind is Kind.LEAF_LIST else values[0]
+
+
+def _nacm_default_deny(stmt: Any) -> str | None:
+    """ "all" or "write" for a node marked nacm:default-deny-all / -write (RFC 8341)."""
+    for sub in stmt.substmts:
+        keyword = sub.keyword
+        if isinstance(keyword, tuple) and keyword[0] == NACM_MODULE:
+            found = NACM_EXTENSIONS.get(keyword[1])
+            if found is not None:
+                return found
+    return None
 
 
 def _arg(stmt: Any) -> str | None:

@@ -78,7 +78,11 @@ class SchemaNode:
     `children` holds data children in schema order (the data nodes of a choice
     appear as children of the choice's parent). `nested_lists` names the
     children that are lists, or containers with lists somewhere inside: what
-    a walk looking for list entries must descend into.
+    a walk looking for list entries must descend into. `nacm_default_deny` is
+    "write" or "all" when the node carries RFC 8341's nacm:default-deny-write
+    or nacm:default-deny-all extension (else None). `case` names the case of a
+    choice the node belongs to directly (its mandatory-ness holds only while
+    that case is the one in use).
     """
 
     name: str
@@ -100,9 +104,11 @@ class SchemaNode:
     must: tuple[Must, ...] = ()
     when: str | None = None
     choice: str | None = None
+    case: str | None = None
     children: Mapping[str, SchemaNode] = field(default_factory=dict)
     parent_path: str | None = None
     nested_lists: tuple[str, ...] = ()
+    nacm_default_deny: str | None = None
 
     @property
     def is_list_like(self) -> bool:

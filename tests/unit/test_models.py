@@ -39,6 +39,9 @@ PREFIXES = {
     "flyos-system": "fsys",
     "flyos-agent-ops": "fops",
 }
+# Standard modules shipped verbatim in yang/ (file name: module@revision).
+IETF_MODULES = {"ietf-netconf-acm": "2018-02-14"}
+IETF_FILES = sorted(f"{name}@{revision}" for name, revision in IETF_MODULES.items())
 # Modules that define no data tree: shared types, and the RPCs of the agent.
 NO_DATA_MODULES = {"flyos-types", "flyos-agent-ops"}
 MODULES = sorted(PREFIXES)
@@ -97,7 +100,7 @@ def run_pyang(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def ctx() -> Iterator[libyang.Context]:
     context = libyang.Context(f"{YANG_DIR}:{Path(pyang_module_dir()) / 'ietf'}")
-    for name in MODULES:
+    for name in [*MODULES, *IETF_MODULES]:
         context.load_module(name)
     yield context
     context.destroy()
@@ -129,14 +132,14 @@ def as_json(node: libyang.DNode) -> str:
 
 
 def test_pyang_lint_is_clean() -> None:
-    files = [str(YANG_DIR / f"{name}.yang") for name in MODULES]
+    files = [str(YANG_DIR / f"{name}.yang") for name in [*MODULES, *IETF_FILES]]
     result = run_pyang("--lint", "-p", str(YANG_DIR), *files)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout + result.stderr == ""
 
 
 def test_every_module_is_known() -> None:
-    assert sorted(p.stem for p in YANG_DIR.glob("*.yang")) == MODULES
+    assert sorted(p.stem for p in YANG_DIR.glob("*.yang")) == sorted([*MODULES, *IETF_FILES])
 
 
 @pytest.mark.parametrize("name", MODULES)

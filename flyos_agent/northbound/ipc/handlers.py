@@ -19,6 +19,7 @@ from flyos_agent.northbound.dsl import parse_edits
 from flyos_agent.northbound.ipc.protocol import Args, Request
 from flyos_agent.northbound.tokens import TokenStore
 from flyos_agent.northbound.verbs import MODULE_ALIASES, VERBS, parse_arg_list, verb_edits
+from flyos_agent.runtime.audit import auth_failed
 from flyos_agent.runtime.manager import CommitResult, Manager
 from flyos_agent.runtime.sessions import Session
 
@@ -156,9 +157,11 @@ def ping(ctx: Context, args: Args) -> dict[str, Any]:
 @command("login", "user", "password", anonymous=True)
 def login(ctx: Context, args: Args) -> dict[str, Any]:
     """Start a session as a configured user (replacing any current session)."""
-    user = ctx.config.authenticate(args.required("user"), args.required("password"))
+    name = args.required("user")
+    user = ctx.config.authenticate(name, args.required("password"))
     if user is None:
         ctx.failed_logins += 1
+        auth_failed(name, CHANNEL, f"pid={ctx.peer.pid} uid={ctx.peer.uid}", "wrong password")
         raise AccessDenied("login failed: unknown user or wrong password")
     if ctx.session is not None:
         ctx.manager.close_session(ctx.session)

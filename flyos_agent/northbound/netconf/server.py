@@ -28,8 +28,9 @@ from flyos_agent.northbound.netconf import (  # noqa: F401 - importing registers
 )
 from flyos_agent.northbound.netconf.library import Library
 from flyos_agent.northbound.netconf.notifications import NotificationHub
-from flyos_agent.northbound.netconf.session import NetconfSession, Options, ServerState
+from flyos_agent.northbound.netconf.session import CHANNEL, NetconfSession, Options, ServerState
 from flyos_agent.northbound.netconf.xmldata import XmlCodec
+from flyos_agent.runtime.audit import auth_failed
 from flyos_agent.runtime.manager import Manager
 
 log = logging.getLogger(__name__)
@@ -154,7 +155,7 @@ class _SSHServer(asyncssh.SSHServer):
     async def validate_password(self, username: str, password: str) -> bool:
         user = await asyncio.to_thread(self._server.config.authenticate, username, password)
         if user is None:
-            log.warning("netconf: failed password login for '%s' from %s", username, self._peer)
+            auth_failed(username, CHANNEL, self._peer, "wrong password")
         return user is not None
 
     def public_key_auth_supported(self) -> bool:

@@ -1,11 +1,11 @@
 """The Flask application of the REST channel: /api/v1, /restconf, /openapi.json, /docs.
 
 Before anything else, every request is authenticated (401 with a
-WWW-Authenticate challenge otherwise) and a viewer's attempt to change
-anything is refused (403); only then is the body read, capped at
-`max_body_bytes` (413). Every failure is answered with an RFC 8040 `errors`
-body in JSON or XML; an unexpected exception is logged and answered 500
-without a traceback.
+WWW-Authenticate challenge otherwise); only then is the body read, capped at
+`max_body_bytes` (413). What the caller may read, change or run is decided
+by the Manager (NACM) like on every channel: a refusal is a 403. Every
+failure is answered with an RFC 8040 `errors` body in JSON or XML; an
+unexpected exception is logged and answered 500 without a traceback.
 """
 
 from __future__ import annotations
@@ -27,8 +27,14 @@ from flyos_agent.errors import (
     TooBig,
 )
 from flyos_agent.northbound.rest.api_v1 import api_v1
-from flyos_agent.northbound.rest.auth import CHALLENGE, SAFE_METHODS, Authenticator
-from flyos_agent.northbound.rest.context import EXTENSION, RestState, close_session, state
+from flyos_agent.northbound.rest.auth import CHALLENGE, Authenticator
+from flyos_agent.northbound.rest.context import (
+    CHANNEL,
+    EXTENSION,
+    RestState,
+    close_session,
+    state,
+)
 from flyos_agent.northbound.rest.docs import TOKEN_ENDPOINTS, TOKEN_PARAMETER, docs
 from flyos_agent.northbound.rest.errors import HttpError, errors_document, errors_xml, status_of
 from flyos_agent.northbound.rest.etag import Versions
@@ -42,7 +48,6 @@ from flyos_agent.runtime.manager import Manager
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
-OPERATION_ENDPOINT = "restconf_ops.invoke"
 
 
 def create_app(
@@ -73,18 +78,20 @@ def create_app(
 
 
 def _authenticate() -> None:
-    """Who is calling (401 if nobody), and may they do this at all (403)."""
+    """Who is calling (401 if nobody)."""
     access_token = None
     if request.method in ("GET", "HEAD") and request.endpoint in TOKEN_ENDPOINTS:
         access_token = request.args.get(TOKEN_PARAMETER)
-    caller = state().authenticator.authenticate(request.headers.get("Authorization"), access_token)
+    caller = state().authenticator.authenticate(
+        request.headers.get("Authorization"),
+        access_token,
+        channel=CHANNEL,
+        peer=request.remote_addr,
+    )
     if caller is None:
         error = AccessDenied("authentication required: HTTP Basic or a bearer token")
         raise HttpError(401, error, {"WWW-Authenticate": CHALLENGE})
     g.principal = caller
-    read_only = request.method in SAFE_METHODS or request.endpoint == OPERATION_ENDPOINT
-    if not read_only and not caller.may_write:
-        raise AccessDenied(f"user '{caller.user}' (group {caller.group}) may only read")
 
 
 def _render(error: FlyosError, status: int, headers: dict[str, str] | None = None) -> Response:

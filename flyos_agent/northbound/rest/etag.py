@@ -23,7 +23,6 @@ from flyos_agent.errors import OperationFailed
 from flyos_agent.northbound.rest.errors import HttpError
 from flyos_agent.northbound.tokens import ValueStore
 from flyos_agent.runtime.manager import Manager
-from flyos_agent.runtime.sessions import Session
 
 SALT_KEY = "northbound.rest.etag-salt"
 
@@ -52,14 +51,14 @@ class Versions:
             store.set_value(SALT_KEY, salt)
         self._salt = salt
 
-    def current(self, session: Session) -> Version:
+    def current(self) -> Version:
         """The Version of running now."""
-        last = self._manager.history(session, 1)
-        if not last:
+        last = self._manager.last_commit()
+        if last is None:
             return Version(f"{self._salt}-0", self._started)
-        record = last[0]
-        stamp = datetime.fromisoformat(str(record["time"])).timestamp()
-        return Version(f"{self._salt}-{record['commit-id']}", stamp)
+        commit_id, when = last
+        stamp = datetime.fromisoformat(when).timestamp()
+        return Version(f"{self._salt}-{commit_id}", stamp)
 
 
 def not_modified(version: Version) -> bool:

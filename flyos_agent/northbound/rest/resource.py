@@ -76,6 +76,6 @@ def commit_edits(edits: list[Edit]) -> tuple[CommitResult | None, dict[str, str]
     """Check the preconditions, run `edits` as one transaction on running; the result
     and the new ETag / Last-Modified headers."""
     versions = state().versions
-    check_preconditions(versions.current(session()))
+    check_preconditions(versions.current())
     result = state().manager.edit(session(), "running", edits)
-    return result, versions.current(session()).headers()
+    return result, versions.current().headers()

@@ -68,7 +68,7 @@ def read(target: Target) -> Response:
     """GET/HEAD: the target's data, shaped by the query parameters."""
     schema = state().schema
     options = read_options(request.args, target.node, schema.roots)
-    version = state().versions.current(session())
+    version = state().versions.current()
     if not_modified(version):
         return no_content(version.headers(), 304)
     xpath = target.xpath(schema) if target.path else None

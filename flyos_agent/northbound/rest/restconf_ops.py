@@ -21,10 +21,10 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from flyos_agent.errors import AccessDenied, InvalidValue
+from flyos_agent.errors import InvalidValue
 from flyos_agent.northbound.ipc.protocol import Args
 from flyos_agent.northbound.rest import flow
-from flyos_agent.northbound.rest.context import no_content, principal, state, yang_reply
+from flyos_agent.northbound.rest.context import no_content, state, yang_reply
 from flyos_agent.northbound.rest.errors import HttpError
 from flyos_agent.northbound.rest.media import (
     DATA_TYPES,
@@ -45,15 +45,14 @@ EMPTY_ARGUMENTS = ("confirmed", "dry-run")
 
 @dataclass(frozen=True)
 class OperationSpec:
-    """One operation: its qualified name, arguments (local names), what runs it (None:
-    no output), and whether viewers may call it."""
+    """One operation: its qualified name, arguments (local names), and what runs it
+    (None: no output)."""
 
     name: str
     description: str
     arguments: tuple[str, ...]
     run: Callable[[Args], dict[str, Any] | None]
     output: str | None = None
-    read_only: bool = False
 
     @property
     def module(self) -> str:
@@ -152,7 +151,6 @@ OPERATIONS: Mapping[str, OperationSpec] = {
             flow.COMPARE_ARGS,
             _compare,
             "compare-output",
-            read_only=True,
         ),
         OperationSpec(
             f"{OPS}:history",
@@ -160,7 +158,6 @@ OPERATIONS: Mapping[str, OperationSpec] = {
             ("limit",),
             _history,
             "history-output",
-            read_only=True,
         ),
     )
 }
@@ -178,9 +175,6 @@ def invoke(name: str) -> Response:
     spec = OPERATIONS.get(name)
     if spec is None:
         raise HttpError(404, InvalidValue(f"no operation '{name}'"))
-    caller = principal()
-    if not spec.read_only and not caller.may_write:
-        raise AccessDenied(f"user '{caller.user}' (group {caller.group}) may only read")
     result = spec.run(Args(name, _input(spec), spec.arguments))
     if result is None:
         return no_content()

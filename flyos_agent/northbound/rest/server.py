@@ -23,7 +23,7 @@ import uvicorn
 from a2wsgi import WSGIMiddleware
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from flyos_agent.config import AgentConfig, Listen
 from flyos_agent.northbound.rest.app import create_app
@@ -77,6 +77,7 @@ class RestServer:
         wsgi_app = cast(Any, _terminated(flask_app.wsgi_app))
         self._wsgi = WSGIMiddleware(wsgi_app, workers=WSGI_WORKERS)
         self._mounts: list[BaseRoute] = []
+        self._exact_paths: set[str] = set()
         self._contexts: list[Callable[[], AbstractAsyncContextManager[Any]]] = []
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
@@ -99,6 +100,7 @@ class RestServer:
         if self._task is not None:
             raise RuntimeError("mount_asgi() must be called before start()")
         self._mounts.append(Mount(path, app=app))
+        self._exact_paths.add(path.rstrip("/"))
         if lifespan is not None:
             self._contexts.append(lifespan)
 
@@ -114,9 +116,11 @@ class RestServer:
         """Bind, load TLS, and serve in the background; RestListenError if that fails."""
         self._socket = _bind(self.listen)
         flask_asgi = cast(ASGIApp, self._wsgi)
-        app = Starlette(routes=[*self._mounts, Mount("/", app=flask_asgi)], lifespan=self._lifespan)
+        router = Starlette(
+            routes=[*self._mounts, Mount("/", app=flask_asgi)], lifespan=self._lifespan
+        )
         config = uvicorn.Config(
-            app,
+            _exact_mount_paths(router, frozenset(self._exact_paths)),
             log_config=None,
             access_log=False,
             lifespan="on",
@@ -173,3 +177,16 @@ def _bind(listen: Listen) -> socket.socket:
         sock.close()
         raise RestListenError(f"cannot listen on {listen}: {exc.strerror or exc}") from None
     return sock
+
+
+def _exact_mount_paths(app: ASGIApp, paths: frozenset[str]) -> ASGIApp:
+    """Let a mount answer its exact path too: a Starlette Mount at /mcp only
+    matches /mcp/..., so a request for /mcp itself is passed on as /mcp/."""
+
+    async def route(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in paths:
+            path = scope["path"] + "/"
+            scope = {**scope, "path": path, "raw_path": path.encode()}
+        await app(scope, receive, send)
+
+    return route

@@ -24,7 +24,8 @@ def test_tokens_issue_list_and_revoke(rest_agent: RestAgent, base: str) -> None:
     token = made.stdout.strip()
     assert token.startswith("flyos_")
     assert requests.get(f"{base}/api/v1/route", headers=bearer(token)).status_code == 200
-    write = requests.post(f"{base}/api/v1/route/add", json={}, headers=bearer(token))
+    route = {"prefix": "10.0.0.0/24", "via": "192.168.1.1"}
+    write = requests.post(f"{base}/api/v1/route/add", json=route, headers=bearer(token))
     assert write.status_code == 403  # the viewer's token reads only
 
     listing = rest_agent.cli("--json", "token", "list")

@@ -3,6 +3,11 @@
 Hypothesis builds random configurations across every module, mostly plausible
 and sometimes broken (bad values, dangling references, duplicates, violated
 must/when/unique/mandatory); both implementations must agree on each.
+
+Numbers are written as RFC 7951 JSON numbers: the agent also accepts a number
+in a string (DSL words, key=value arguments and many REST clients send them),
+where libyang's strict JSON parser refuses it — a deliberate leniency, not a
+disagreement about validity.
 """
 
 from __future__ import annotations
@@ -67,7 +72,7 @@ routes = st.fixed_dictionaries(
         "dev": names,
         "type": st.sampled_from(["unicast", "blackhole", "prohibit"]),
         "metric": st.integers(-1, 5),
-        "table": st.sampled_from(["main", "100", "local", "0"]),
+        "table": st.sampled_from(["main", 100, "local", 0]),
         "vrf": st.sampled_from(["blue", "red"]),
         "track": st.booleans(),
         "nexthop": st.lists(
@@ -83,7 +88,7 @@ pbr = st.fixed_dictionaries(
         "fwmark": st.integers(0, 10),
         "fwmask": st.integers(0, 10),
         "iif": names,
-        "table": st.sampled_from(["main", "100"]),
+        "table": st.sampled_from(["main", 100]),
         "action": st.sampled_from(["lookup", "blackhole"]),
     },
 )

@@ -28,7 +28,7 @@ def offered(text: str) -> list[str]:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("", ["acl", "nat", "nic", "route", "system", "tunnel", "vrf"]),
+        ("", ["acl", "nacm", "nat", "nic", "route", "system", "tunnel", "vrf"]),
         ("ro", ["route", "routing"]),
         ("route ", ["add", "set", "delete", "sync"]),
         ("route add ", ["static", "pbr", "bgp", "ospf", "{"]),

@@ -29,6 +29,7 @@ def test_every_module_is_loaded_with_namespace_prefix_and_revision(schema: Schem
         "flyos-vrf",
         "flyos-system",
         "flyos-agent-ops",
+        "ietf-netconf-acm",
     }
     routing = schema.module("flyos-routing")
     assert routing.namespace == "urn:flyos:yang:flyos-routing"
