@@ -79,11 +79,15 @@ class Datastores:
         return candidate
 
     def tree(self, source: Datastore, session_id: int) -> Map[str, Any]:
-        """The tree of `source` as seen by session `session_id`."""
+        """The tree of `source` as seen by session `session_id`.
+
+        The candidate reads as what committing it would make running: its
+        own edits laid over the current running (see `committed_tree`).
+        """
         if source is Datastore.RUNNING:
             return self.running
         if source is Datastore.CANDIDATE:
-            return self.candidate_of(session_id).tree
+            return self.committed_tree(self.candidate_of(session_id))
         return self.startup if self.startup is not None else trees.EMPTY
 
     # ----------------------------------------------------------------- locks

@@ -56,6 +56,7 @@ class ToolSession:
             plan = result.get("plan", [])
             return {"dry-run": True, "diff": diff, "changes": result["changes"], "plan": plan}
         if not diff and not self.pending:
+            self.ops.commit(dry_run=True)  # the Manager (and NACM) still decide who may commit
             return {"changed": False, "diff": [], "message": "nothing to commit"}
         persist_id = self._persist_id if self.pending else None
         if confirmed and persist and persist_id is None:

@@ -178,3 +178,15 @@ def test_closing_the_session_drops_its_private_candidate(
     manager.close_session(alice)
     assert alice.id not in manager.stores.private
     assert "10.1.0.0/16" not in routes(manager, bob, "candidate")
+
+
+def test_compare_shows_only_the_private_edits_after_running_moved_on(
+    manager: Manager, schema: Schema, alice: Session, bob: Session
+) -> None:
+    manager.edit(alice, "candidate", add_route(schema, "10.1.0.0/16"))
+    manager.edit(bob, "running", add_route(schema, "10.2.0.0/16"))
+    changes = manager.compare(alice, "running", "candidate")
+    assert [(c["operation"], c["target"]) for c in changes] == [
+        ("create", "/flyos-routing:routing/static[prefix='10.1.0.0/16']")
+    ]
+    assert {"10.0.0.0/8", "10.1.0.0/16", "10.2.0.0/16"} == set(routes(manager, alice, "candidate"))
