@@ -4,56 +4,36 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from runtime_helpers import hostname_edit, make_manager
 
 from flyos_agent.backends.memory import MemoryBackend
 from flyos_agent.datastore.edit import Edit
-from flyos_agent.datastore.journal import Journal
 from flyos_agent.datastore.paths import parse_path
 from flyos_agent.errors import InvalidValue, OperationFailed
 from flyos_agent.runtime.manager import Manager
 from flyos_agent.runtime.sessions import Session
-from flyos_agent.schema import Schema, load_schema
+from flyos_agent.schema import Schema
 
+CONFIRM_TIMEOUT = 1
 BASE = {
     "system": {"hostname": "base"},
     "interfaces": {"interface": [{"name": "eth0", "type": "ethernet"}]},
 }
 
 
-@pytest.fixture(scope="module")
-def schema() -> Schema:
-    return load_schema()
+@pytest.fixture
+def base_config() -> dict[str, Any]:
+    return BASE
 
 
 @pytest.fixture
-def backend(schema: Schema) -> MemoryBackend:
-    return MemoryBackend(schema)
-
-
-def make_manager(path: Path, schema: Schema, backend: MemoryBackend) -> Manager:
-    mgr = Manager(schema, Journal(path, schema), backend, confirm_timeout=1)
-    mgr.start()
-    return mgr
-
-
-@pytest.fixture
-def manager(tmp_path: Path, schema: Schema, backend: MemoryBackend) -> Iterator[Manager]:
-    mgr = make_manager(tmp_path / "flyos.db", schema, backend)
-    admin = mgr.open_session("setup", "test")
-    mgr.copy(admin, "running", "running", config=BASE)
-    mgr.close_session(admin)
-    yield mgr
-    mgr.close()
-
-
-@pytest.fixture
-def alice(manager: Manager) -> Session:
-    return manager.open_session("alice", "netconf")
+def manager_options() -> dict[str, Any]:
+    return {"confirm_timeout": CONFIRM_TIMEOUT}
 
 
 @pytest.fixture
@@ -64,7 +44,7 @@ def bob(manager: Manager) -> Session:
 def trial_edits(schema: Schema, name: str = "trial") -> list[Edit]:
     """A change that shows in running and in the kernel: hostname plus a new interface."""
     return [
-        Edit("merge", parse_path(schema, "/system/hostname"), name),
+        hostname_edit(schema, name),
         Edit(
             "merge", parse_path(schema, f"/interfaces/interface[name='{name}0']"), {"type": "dummy"}
         ),
@@ -350,14 +330,14 @@ def test_session_end_does_not_revert_a_confirmed_commit_with_persist(
 
 def test_restart_reverts_a_pending_confirmed_commit(tmp_path: Path, schema: Schema) -> None:
     db = tmp_path / "flyos.db"
-    first = make_manager(db, schema, MemoryBackend(schema))
+    first = make_manager(db, schema, MemoryBackend(schema), confirm_timeout=CONFIRM_TIMEOUT)
     alice = first.open_session("alice", "netconf")
     first.copy(alice, "running", "running", config=BASE)
     before = running(first, alice)
     confirmed(first, alice, schema, timeout=60)
     first.close()
 
-    second = make_manager(db, schema, MemoryBackend(schema))
+    second = make_manager(db, schema, MemoryBackend(schema), confirm_timeout=CONFIRM_TIMEOUT)
     try:
         bob = second.open_session("bob", "netconf")
         assert running(second, bob) == before

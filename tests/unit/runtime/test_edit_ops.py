@@ -11,20 +11,18 @@ The agent's rules, pinned here:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from runtime_helpers import route_path, static_routes
 
 from flyos_agent.backends.memory import MemoryBackend
 from flyos_agent.datastore.edit import Edit
-from flyos_agent.datastore.journal import Journal
-from flyos_agent.datastore.paths import InstancePath, parse_path
+from flyos_agent.datastore.paths import parse_path
 from flyos_agent.errors import DataExists, DataMissing, FlyosError, InvalidValue
 from flyos_agent.runtime.manager import Manager
 from flyos_agent.runtime.sessions import Session
-from flyos_agent.schema import Schema, load_schema
+from flyos_agent.schema import Schema
 
 TARGETS = ["candidate", "running"]
 BASE = {
@@ -37,40 +35,9 @@ ROUTE = "10.0.0.0/8"
 ROUTE_XPATH = "/flyos-routing:routing/static[prefix='10.0.0.0/8']"
 
 
-@pytest.fixture(scope="module")
-def schema() -> Schema:
-    return load_schema()
-
-
 @pytest.fixture
-def backend(schema: Schema) -> MemoryBackend:
-    return MemoryBackend(schema)
-
-
-@pytest.fixture
-def manager(tmp_path: Path, schema: Schema, backend: MemoryBackend) -> Iterator[Manager]:
-    mgr = Manager(schema, Journal(tmp_path / "flyos.db", schema), backend)
-    mgr.start()
-    admin = mgr.open_session("setup", "test")
-    mgr.copy(admin, "running", "running", config=BASE)
-    mgr.close_session(admin)
-    yield mgr
-    mgr.close()
-
-
-@pytest.fixture
-def session(manager: Manager) -> Session:
-    return manager.open_session("alice", "test")
-
-
-def route(schema: Schema, prefix: str) -> InstancePath:
-    return parse_path(schema, f"/routing/static[prefix='{prefix}']")
-
-
-def routes(manager: Manager, session: Session, source: str) -> dict[str, dict[str, Any]]:
-    config = manager.get_config(session, source)
-    entries = config.get("flyos-routing:routing", {}).get("static", [])
-    return {entry["prefix"]: entry for entry in entries}
+def base_config() -> dict[str, Any]:
+    return BASE
 
 
 def commit_count(manager: Manager, session: Session) -> int:
@@ -84,8 +51,8 @@ def commit_count(manager: Manager, session: Session) -> int:
 def test_merge_keeps_existing_leaves_and_adds_new_ones(
     manager: Manager, session: Session, schema: Schema, target: str
 ) -> None:
-    manager.edit(session, target, [Edit("merge", route(schema, ROUTE), {"metric": 10})])
-    assert routes(manager, session, target)[ROUTE] == {
+    manager.edit(session, target, [Edit("merge", route_path(schema, ROUTE), {"metric": 10})])
+    assert static_routes(manager, session, target)[ROUTE] == {
         "prefix": ROUTE,
         "via": "192.0.2.1",
         "dev": "eth0",
@@ -97,17 +64,19 @@ def test_merge_keeps_existing_leaves_and_adds_new_ones(
 def test_replace_drops_the_leaves_it_does_not_give(
     manager: Manager, session: Session, schema: Schema, target: str
 ) -> None:
-    manager.edit(session, target, [Edit("replace", route(schema, ROUTE), {"via": "192.0.2.9"})])
-    assert routes(manager, session, target)[ROUTE] == {"prefix": ROUTE, "via": "192.0.2.9"}
+    manager.edit(
+        session, target, [Edit("replace", route_path(schema, ROUTE), {"via": "192.0.2.9"})]
+    )
+    assert static_routes(manager, session, target)[ROUTE] == {"prefix": ROUTE, "via": "192.0.2.9"}
 
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_create_adds_a_missing_entry(
     manager: Manager, session: Session, schema: Schema, target: str
 ) -> None:
-    path = route(schema, "10.1.0.0/16")
+    path = route_path(schema, "10.1.0.0/16")
     manager.edit(session, target, [Edit("create", path, {"via": "192.0.2.1"})])
-    assert routes(manager, session, target)["10.1.0.0/16"] == {
+    assert static_routes(manager, session, target)["10.1.0.0/16"] == {
         "prefix": "10.1.0.0/16",
         "via": "192.0.2.1",
     }
@@ -119,7 +88,9 @@ def test_create_of_existing_data_is_refused_with_data_exists(
 ) -> None:
     before = manager.get_config(session, target)
     with pytest.raises(DataExists) as caught:
-        manager.edit(session, target, [Edit("create", route(schema, ROUTE), {"via": "192.0.2.7"})])
+        manager.edit(
+            session, target, [Edit("create", route_path(schema, ROUTE), {"via": "192.0.2.7"})]
+        )
     assert caught.value.tag == "data-exists"
     assert caught.value.path == ROUTE_XPATH
     assert manager.get_config(session, target) == before
@@ -129,8 +100,8 @@ def test_create_of_existing_data_is_refused_with_data_exists(
 def test_delete_removes_existing_data(
     manager: Manager, session: Session, schema: Schema, target: str
 ) -> None:
-    manager.edit(session, target, [Edit("delete", route(schema, ROUTE))])
-    assert ROUTE not in routes(manager, session, target)
+    manager.edit(session, target, [Edit("delete", route_path(schema, ROUTE))])
+    assert ROUTE not in static_routes(manager, session, target)
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -139,7 +110,7 @@ def test_delete_of_missing_data_is_refused_with_data_missing(
 ) -> None:
     before = manager.get_config(session, target)
     with pytest.raises(DataMissing) as caught:
-        manager.edit(session, target, [Edit("delete", route(schema, "10.99.0.0/16"))])
+        manager.edit(session, target, [Edit("delete", route_path(schema, "10.99.0.0/16"))])
     assert caught.value.tag == "data-missing"
     assert caught.value.path == "/flyos-routing:routing/static[prefix='10.99.0.0/16']"
     assert manager.get_config(session, target) == before
@@ -151,7 +122,7 @@ def test_remove_of_missing_data_is_silently_accepted(
 ) -> None:
     before = manager.get_config(session, target)
     commits = commit_count(manager, session)
-    manager.edit(session, target, [Edit("remove", route(schema, "10.99.0.0/16"))])
+    manager.edit(session, target, [Edit("remove", route_path(schema, "10.99.0.0/16"))])
     assert manager.get_config(session, target) == before
     assert commit_count(manager, session) == commits
 
@@ -160,14 +131,16 @@ def test_remove_of_missing_data_is_silently_accepted(
 def test_remove_deletes_existing_data(
     manager: Manager, session: Session, schema: Schema, target: str
 ) -> None:
-    manager.edit(session, target, [Edit("remove", route(schema, ROUTE))])
-    assert ROUTE not in routes(manager, session, target)
+    manager.edit(session, target, [Edit("remove", route_path(schema, ROUTE))])
+    assert ROUTE not in static_routes(manager, session, target)
 
 
 def test_edit_of_running_commits_at_once(
     manager: Manager, session: Session, schema: Schema
 ) -> None:
-    result = manager.edit(session, "running", [Edit("merge", route(schema, ROUTE), {"metric": 5})])
+    result = manager.edit(
+        session, "running", [Edit("merge", route_path(schema, ROUTE), {"metric": 5})]
+    )
     assert result is not None and result.commit_id == 2
     assert manager.history(session)[0]["commit-id"] == 2
 
@@ -175,9 +148,9 @@ def test_edit_of_running_commits_at_once(
 def test_edit_of_candidate_leaves_running_alone(
     manager: Manager, session: Session, schema: Schema
 ) -> None:
-    manager.edit(session, "candidate", [Edit("merge", route(schema, ROUTE), {"metric": 5})])
-    assert "metric" not in routes(manager, session, "running")[ROUTE]
-    assert routes(manager, session, "candidate")[ROUTE]["metric"] == 5
+    manager.edit(session, "candidate", [Edit("merge", route_path(schema, ROUTE), {"metric": 5})])
+    assert "metric" not in static_routes(manager, session, "running")[ROUTE]
+    assert static_routes(manager, session, "candidate")[ROUTE]["metric"] == 5
 
 
 def test_merge_below_a_missing_entry_creates_that_entry_in_the_kernel_too(
@@ -187,7 +160,9 @@ def test_merge_below_a_missing_entry_creates_that_entry_in_the_kernel_too(
     changes, and so the kernel, must include the route itself, not only its next hop."""
     nexthop = parse_path(schema, "/routing/static[prefix='10.7.0.0/16']/nexthop[via='192.0.2.1']")
     result = manager.edit(session, "running", [Edit("merge", nexthop, {})])
-    assert routes(manager, session, "running")["10.7.0.0/16"]["nexthop"] == [{"via": "192.0.2.1"}]
+    assert static_routes(manager, session, "running")["10.7.0.0/16"]["nexthop"] == [
+        {"via": "192.0.2.1"}
+    ]
     assert result is not None
     route_xpath = "/flyos-routing:routing/static[prefix='10.7.0.0/16']"
     assert {"operation": "create", "target": route_xpath} in result.changes
@@ -204,11 +179,11 @@ def test_default_operation_merge_applies_to_edits_without_operation(
     manager.edit(
         session,
         target,
-        [Edit(None, route(schema, ROUTE), {"metric": 7})],
+        [Edit(None, route_path(schema, ROUTE), {"metric": 7})],
         default_operation="merge",
     )
-    assert routes(manager, session, target)[ROUTE]["dev"] == "eth0"
-    assert routes(manager, session, target)[ROUTE]["metric"] == 7
+    assert static_routes(manager, session, target)[ROUTE]["dev"] == "eth0"
+    assert static_routes(manager, session, target)[ROUTE]["metric"] == 7
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -218,10 +193,10 @@ def test_default_operation_replace_applies_to_edits_without_operation(
     manager.edit(
         session,
         target,
-        [Edit(None, route(schema, ROUTE), {"via": "192.0.2.9"})],
+        [Edit(None, route_path(schema, ROUTE), {"via": "192.0.2.9"})],
         default_operation="replace",
     )
-    assert routes(manager, session, target)[ROUTE] == {"prefix": ROUTE, "via": "192.0.2.9"}
+    assert static_routes(manager, session, target)[ROUTE] == {"prefix": ROUTE, "via": "192.0.2.9"}
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -232,12 +207,12 @@ def test_default_operation_none_skips_edits_without_operation_but_not_explicit_o
         session,
         target,
         [
-            Edit(None, route(schema, ROUTE), {"metric": 7}),
-            Edit("create", route(schema, "10.1.0.0/16"), {"via": "192.0.2.1"}),
+            Edit(None, route_path(schema, ROUTE), {"metric": 7}),
+            Edit("create", route_path(schema, "10.1.0.0/16"), {"via": "192.0.2.1"}),
         ],
         default_operation="none",
     )
-    found = routes(manager, session, target)
+    found = static_routes(manager, session, target)
     assert "metric" not in found[ROUTE]
     assert "10.1.0.0/16" in found
 
@@ -247,7 +222,10 @@ def test_unknown_default_operation_is_refused_with_invalid_value(
 ) -> None:
     with pytest.raises(InvalidValue):
         manager.edit(
-            session, "candidate", [Edit(None, route(schema, ROUTE), {})], default_operation="bogus"
+            session,
+            "candidate",
+            [Edit(None, route_path(schema, ROUTE), {})],
+            default_operation="bogus",
         )
 
 
@@ -255,7 +233,9 @@ def test_unknown_error_option_is_refused_with_invalid_value(
     manager: Manager, session: Session, schema: Schema
 ) -> None:
     with pytest.raises(InvalidValue):
-        manager.edit(session, "candidate", [Edit(None, route(schema, ROUTE), {})], error_option="x")
+        manager.edit(
+            session, "candidate", [Edit(None, route_path(schema, ROUTE), {})], error_option="x"
+        )
 
 
 def test_unknown_test_option_is_refused_with_invalid_value(
@@ -266,7 +246,7 @@ def test_unknown_test_option_is_refused_with_invalid_value(
         manager.edit(
             session,
             "running",
-            [Edit("merge", route(schema, ROUTE), {"metric": 1})],
+            [Edit("merge", route_path(schema, ROUTE), {"metric": 1})],
             test_option="x",
         )
     assert commit_count(manager, session) == before
@@ -277,7 +257,9 @@ def test_unknown_operation_of_one_edit_is_refused_with_invalid_value(
 ) -> None:
     """One error model: a bad operation is an RFC 6241 error, not a bare ValueError."""
     with pytest.raises(FlyosError) as caught:
-        manager.edit(session, "candidate", [Edit("bogus", route(schema, ROUTE), {"metric": 1})])
+        manager.edit(
+            session, "candidate", [Edit("bogus", route_path(schema, ROUTE), {"metric": 1})]
+        )
     assert caught.value.tag in ("invalid-value", "bad-attribute")
 
 
@@ -287,9 +269,9 @@ def test_unknown_operation_of_one_edit_is_refused_with_invalid_value(
 def three_edits(schema: Schema) -> list[Edit]:
     """A good edit, one that fails (create of existing data), another good one."""
     return [
-        Edit("create", route(schema, "10.1.0.0/16"), {"via": "192.0.2.1"}),
-        Edit("create", route(schema, ROUTE), {"via": "192.0.2.1"}),
-        Edit("create", route(schema, "10.2.0.0/16"), {"via": "192.0.2.1"}),
+        Edit("create", route_path(schema, "10.1.0.0/16"), {"via": "192.0.2.1"}),
+        Edit("create", route_path(schema, ROUTE), {"via": "192.0.2.1"}),
+        Edit("create", route_path(schema, "10.2.0.0/16"), {"via": "192.0.2.1"}),
     ]
 
 
@@ -298,7 +280,7 @@ def test_stop_on_error_on_candidate_keeps_the_edits_before_the_failing_one(
 ) -> None:
     with pytest.raises(DataExists):
         manager.edit(session, "candidate", three_edits(schema), error_option="stop-on-error")
-    found = routes(manager, session, "candidate")
+    found = static_routes(manager, session, "candidate")
     assert "10.1.0.0/16" in found
     assert "10.2.0.0/16" not in found
 
@@ -333,7 +315,7 @@ def test_continue_on_error_applies_the_good_edits_and_reports_the_bad_one(
     with pytest.raises(DataExists) as caught:
         manager.edit(session, target, three_edits(schema), error_option="continue-on-error")
     assert caught.value.path == ROUTE_XPATH
-    found = routes(manager, session, target)
+    found = static_routes(manager, session, target)
     assert {"10.1.0.0/16", "10.2.0.0/16"} <= set(found)
 
 
@@ -341,7 +323,7 @@ def test_continue_on_error_applies_the_good_edits_and_reports_the_bad_one(
 
 
 def dangling_route(schema: Schema) -> Edit:
-    return Edit("create", route(schema, "10.1.0.0/16"), {"dev": "nosuch0"})
+    return Edit("create", route_path(schema, "10.1.0.0/16"), {"dev": "nosuch0"})
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -353,7 +335,7 @@ def test_test_only_accepts_a_valid_edit_and_changes_nothing(
     result = manager.edit(
         session,
         target,
-        [Edit("merge", route(schema, ROUTE), {"metric": 3})],
+        [Edit("merge", route_path(schema, ROUTE), {"metric": 3})],
         test_option="test-only",
     )
     assert result is None
@@ -389,18 +371,18 @@ def test_test_then_set_on_running_commits_a_valid_edit(
     result = manager.edit(
         session,
         "running",
-        [Edit("merge", route(schema, ROUTE), {"metric": 3})],
+        [Edit("merge", route_path(schema, ROUTE), {"metric": 3})],
         test_option="test-then-set",
     )
     assert result is not None and result.changed
-    assert routes(manager, session, "running")[ROUTE]["metric"] == 3
+    assert static_routes(manager, session, "running")[ROUTE]["metric"] == 3
 
 
 def test_test_then_set_on_candidate_keeps_edits_whose_constraints_commit_checks(
     manager: Manager, session: Session, schema: Schema
 ) -> None:
     manager.edit(session, "candidate", [dangling_route(schema)], test_option="test-then-set")
-    assert routes(manager, session, "candidate")["10.1.0.0/16"]["dev"] == "nosuch0"
+    assert static_routes(manager, session, "candidate")["10.1.0.0/16"]["dev"] == "nosuch0"
     with pytest.raises(DataMissing):
         manager.commit(session)
 
@@ -413,7 +395,7 @@ def test_test_then_set_on_candidate_refuses_a_type_error(
         manager.edit(
             session,
             "candidate",
-            [Edit("merge", route(schema, ROUTE), {"metric": "many"})],
+            [Edit("merge", route_path(schema, ROUTE), {"metric": "many"})],
             test_option="test-then-set",
         )
     assert caught.value.path == ROUTE_XPATH + "/metric"

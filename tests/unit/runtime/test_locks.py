@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
+from runtime_helpers import hostname_edit
 
-from flyos_agent.backends.memory import MemoryBackend
 from flyos_agent.datastore.edit import Edit
-from flyos_agent.datastore.journal import Journal
-from flyos_agent.datastore.paths import parse_path
 from flyos_agent.errors import (
     AccessDenied,
     InUse,
@@ -20,34 +15,11 @@ from flyos_agent.errors import (
 )
 from flyos_agent.runtime.manager import Manager
 from flyos_agent.runtime.sessions import Session
-from flyos_agent.schema import Schema, load_schema
-
-
-@pytest.fixture(scope="module")
-def schema() -> Schema:
-    return load_schema()
-
-
-@pytest.fixture
-def manager(tmp_path: Path, schema: Schema) -> Iterator[Manager]:
-    mgr = Manager(schema, Journal(tmp_path / "flyos.db", schema), MemoryBackend(schema))
-    mgr.start()
-    yield mgr
-    mgr.close()
-
-
-@pytest.fixture
-def alice(manager: Manager) -> Session:
-    return manager.open_session("alice", "netconf")
-
-
-@pytest.fixture
-def bob(manager: Manager) -> Session:
-    return manager.open_session("bob", "rest")
+from flyos_agent.schema import Schema
 
 
 def hostname(schema: Schema, name: str) -> list[Edit]:
-    return [Edit("merge", parse_path(schema, "/system/hostname"), name)]
+    return [hostname_edit(schema, name)]
 
 
 def test_lock_held_by_another_session_is_denied_naming_the_holder(

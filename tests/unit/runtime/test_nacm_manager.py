@@ -4,20 +4,16 @@ NACM configured through the datastore itself, and the audit log."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from flyos_agent.backends.memory import MemoryBackend
 from flyos_agent.datastore.edit import Edit
-from flyos_agent.datastore.journal import Journal
 from flyos_agent.datastore.paths import parse_path
 from flyos_agent.errors import AccessDenied, InvalidValue
 from flyos_agent.runtime.manager import Manager
 from flyos_agent.runtime.sessions import Session
-from flyos_agent.schema import Schema, load_schema
+from flyos_agent.schema import Schema
 
 KEY = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
 BASE: dict[str, Any] = {
@@ -48,20 +44,9 @@ BASE: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="module")
-def schema() -> Schema:
-    return load_schema()
-
-
 @pytest.fixture
-def manager(tmp_path: Path, schema: Schema) -> Iterator[Manager]:
-    mgr = Manager(schema, Journal(tmp_path / "flyos.db", schema), MemoryBackend(schema))
-    mgr.start()
-    setup = mgr.open_session("setup", "test")
-    mgr.copy(setup, "running", "running", config=BASE)
-    mgr.close_session(setup)
-    yield mgr
-    mgr.close()
+def base_config() -> dict[str, Any]:
+    return BASE
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from flyos_agent.runtime.nacm_policy import Policy, default_deny_marks
 from flyos_agent.runtime.nacm_read import ReadFilter
 from flyos_agent.runtime.nacm_rules import NacmConfig, parse_config
 from flyos_agent.runtime.nacm_write import WriteCheck
-from flyos_agent.schema import Schema, load_schema
+from flyos_agent.schema import Schema
 
 ROUTES = {
     "routing": {
@@ -27,11 +27,6 @@ ROUTES = {
     },
     "system": {"hostname": "edge"},
 }
-
-
-@pytest.fixture(scope="module")
-def schema() -> Schema:
-    return load_schema()
 
 
 def config(schema: Schema, nacm: dict[str, Any]) -> NacmConfig:

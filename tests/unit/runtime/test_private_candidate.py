@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from runtime_helpers import hostname_edit, route_path, static_routes
 
-from flyos_agent.backends.memory import MemoryBackend
 from flyos_agent.datastore.edit import Edit
-from flyos_agent.datastore.journal import Journal
 from flyos_agent.datastore.paths import parse_path
 from flyos_agent.errors import InUse, OperationNotSupported
 from flyos_agent.runtime.manager import Manager
 from flyos_agent.runtime.sessions import Session
-from flyos_agent.schema import Schema, load_schema
+from flyos_agent.schema import Schema
 
 BASE = {
     "system": {"hostname": "base"},
@@ -23,20 +20,9 @@ BASE = {
 }
 
 
-@pytest.fixture(scope="module")
-def schema() -> Schema:
-    return load_schema()
-
-
 @pytest.fixture
-def manager(tmp_path: Path, schema: Schema) -> Iterator[Manager]:
-    mgr = Manager(schema, Journal(tmp_path / "flyos.db", schema), MemoryBackend(schema))
-    mgr.start()
-    admin = mgr.open_session("setup", "test")
-    mgr.copy(admin, "running", "running", config=BASE)
-    mgr.close_session(admin)
-    yield mgr
-    mgr.close()
+def base_config() -> dict[str, Any]:
+    return BASE
 
 
 @pytest.fixture
@@ -54,13 +40,13 @@ def bob(manager: Manager) -> Session:
 
 
 def add_route(schema: Schema, prefix: str, via: str = "192.0.2.1") -> list[Edit]:
-    return [Edit("merge", parse_path(schema, f"/routing/static[prefix='{prefix}']"), {"via": via})]
+    return [Edit("merge", route_path(schema, prefix), {"via": via})]
 
 
 def routes(manager: Manager, session: Session, source: str) -> dict[str, Any]:
-    config = manager.get_config(session, source)
-    entries = config.get("flyos-routing:routing", {}).get("static", [])
-    return {entry["prefix"]: entry["via"] for entry in entries}
+    return {
+        prefix: entry["via"] for prefix, entry in static_routes(manager, session, source).items()
+    }
 
 
 def test_private_edits_are_invisible_to_the_shared_candidate_and_running(
@@ -107,9 +93,7 @@ def test_private_commit_merges_its_edits_over_a_running_that_moved_on(
     manager.edit(alice, "candidate", add_route(schema, "10.1.0.0/16"))
     manager.edit(alice, "candidate", add_route(schema, "10.0.0.0/8", via="192.0.2.8"))
     manager.edit(bob, "running", add_route(schema, "10.2.0.0/16"))
-    manager.edit(
-        bob, "running", [Edit("merge", parse_path(schema, "/system/hostname"), "moved-on")]
-    )
+    manager.edit(bob, "running", [hostname_edit(schema, "moved-on")])
     manager.commit(alice)
     assert routes(manager, bob, "running") == {
         "10.0.0.0/8": "192.0.2.8",

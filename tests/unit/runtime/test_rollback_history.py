@@ -2,61 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from runtime_helpers import hostname_edit, make_manager
 
 from flyos_agent.backends.memory import MemoryBackend
 from flyos_agent.datastore.edit import Edit
-from flyos_agent.datastore.journal import Journal
 from flyos_agent.datastore.paths import parse_path
 from flyos_agent.errors import InvalidValue
 from flyos_agent.runtime.manager import Manager
 from flyos_agent.runtime.sessions import Session
-from flyos_agent.schema import Schema, load_schema
-
-
-@pytest.fixture(scope="module")
-def schema() -> Schema:
-    return load_schema()
-
-
-@pytest.fixture
-def backend(schema: Schema) -> MemoryBackend:
-    return MemoryBackend(schema)
-
-
-def make_manager(path: Path, schema: Schema, backend: MemoryBackend, **journal: Any) -> Manager:
-    mgr = Manager(schema, Journal(path, schema, **journal), backend)
-    mgr.start()
-    return mgr
-
-
-@pytest.fixture
-def manager(tmp_path: Path, schema: Schema, backend: MemoryBackend) -> Iterator[Manager]:
-    mgr = make_manager(tmp_path / "flyos.db", schema, backend)
-    yield mgr
-    mgr.close()
-
-
-@pytest.fixture
-def alice(manager: Manager) -> Session:
-    return manager.open_session("alice", "netconf")
-
-
-@pytest.fixture
-def bob(manager: Manager) -> Session:
-    return manager.open_session("bob", "rest")
+from flyos_agent.schema import Schema
 
 
 def set_hostname(
     manager: Manager, session: Session, schema: Schema, name: str, comment: str | None = None
 ) -> None:
-    manager.edit(
-        session, "candidate", [Edit("merge", parse_path(schema, "/system/hostname"), name)]
-    )
+    manager.edit(session, "candidate", [hostname_edit(schema, name)])
     manager.commit(session, comment=comment)
 
 
@@ -173,7 +136,7 @@ def test_rollback_to_an_unknown_commit_id_is_refused_with_invalid_value(
 def test_compare_running_with_candidate_shows_the_leaf_change(
     manager: Manager, alice: Session, schema: Schema
 ) -> None:
-    manager.edit(alice, "candidate", [Edit("merge", parse_path(schema, "/system/hostname"), "x")])
+    manager.edit(alice, "candidate", [hostname_edit(schema, "x")])
     assert manager.compare(alice, "running", "candidate") == [
         {
             "operation": "modify",

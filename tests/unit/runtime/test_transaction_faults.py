@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from runtime_helpers import hostname_edit
 
 from flyos_agent.backends.memory import MemoryBackend
 from flyos_agent.datastore.edit import Edit
@@ -16,7 +16,7 @@ from flyos_agent.datastore.paths import parse_path
 from flyos_agent.errors import FlyosError, OperationFailed
 from flyos_agent.runtime.manager import Manager
 from flyos_agent.runtime.sessions import Session
-from flyos_agent.schema import Schema, load_schema
+from flyos_agent.schema import Schema
 
 FULL = json.loads((Path(__file__).resolve().parents[3] / "examples" / "full.json").read_text())
 SMALL = {
@@ -29,24 +29,6 @@ SMALL = {
         ]
     },
 }
-
-
-@pytest.fixture(scope="module")
-def schema() -> Schema:
-    return load_schema()
-
-
-@pytest.fixture
-def backend(schema: Schema) -> MemoryBackend:
-    return MemoryBackend(schema)
-
-
-@pytest.fixture
-def manager(tmp_path: Path, schema: Schema, backend: MemoryBackend) -> Iterator[Manager]:
-    mgr = Manager(schema, Journal(tmp_path / "flyos.db", schema), backend)
-    mgr.start()
-    yield mgr
-    mgr.close()
 
 
 @pytest.fixture
@@ -131,7 +113,7 @@ def test_failure_on_a_one_shot_edit_of_running(
     before = state(manager, alice, backend)
     arm_failure(backend, 2)
     edits = [
-        Edit("merge", parse_path(schema, "/system/hostname"), "big"),
+        hostname_edit(schema, "big"),
         Edit("delete", parse_path(schema, "/interfaces/interface[name='eth9']")),
     ]
     with pytest.raises(OperationFailed):

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from flyos_agent.backends.memory import MemoryBackend
 from flyos_agent.datastore.edit import Edit
-from flyos_agent.datastore.journal import Journal
 from flyos_agent.datastore.paths import parse_path
 from flyos_agent.errors import DataMissing, FlyosError
 from flyos_agent.runtime.manager import Manager
 from flyos_agent.runtime.sessions import Session
-from flyos_agent.schema import Schema, load_schema
+from flyos_agent.schema import Schema
 
 BASE = {
     "interfaces": {
@@ -28,30 +25,9 @@ ROUTE_XPATH = "/flyos-routing:routing/static[prefix='10.0.0.0/8']"
 ETH0_XPATH = "/flyos-interfaces:interfaces/interface[name='eth0']"
 
 
-@pytest.fixture(scope="module")
-def schema() -> Schema:
-    return load_schema()
-
-
 @pytest.fixture
-def backend(schema: Schema) -> MemoryBackend:
-    return MemoryBackend(schema)
-
-
-@pytest.fixture
-def manager(tmp_path: Path, schema: Schema, backend: MemoryBackend) -> Iterator[Manager]:
-    mgr = Manager(schema, Journal(tmp_path / "flyos.db", schema), backend)
-    mgr.start()
-    admin = mgr.open_session("setup", "test")
-    mgr.copy(admin, "running", "running", config=BASE)
-    mgr.close_session(admin)
-    yield mgr
-    mgr.close()
-
-
-@pytest.fixture
-def session(manager: Manager) -> Session:
-    return manager.open_session("alice", "test")
+def base_config() -> dict[str, Any]:
+    return BASE
 
 
 def edit(schema: Schema, operation: str, path: str, value: Any = None) -> Edit:
