@@ -47,16 +47,19 @@ mount -t devtmpfs devtmpfs /host/dev
 mkdir -p /host/dev/pts /host/dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /host/dev/pts
 mount -t tmpfs tmpfs /host/dev/shm
-for dir in /tmp /run /var/tmp; do
-	mount -t tmpfs -o mode=1777 tmpfs "/host$dir" || die "cannot mount tmpfs on $dir"
-done
-# Writable copies of directories whose contents programs read as well as write.
+# Writable copies of the directories programs write to: overlays, not bare tmpfs, so
+# what the host keeps there stays visible (CI may clone the project under /tmp).
 mkdir /overlay
 mount -t tmpfs tmpfs /overlay
-for dir in /root /var/lib /var/cache; do
+for dir in /tmp /run /var/tmp /root /var/lib /var/cache; do
 	upper="/overlay$dir/upper"
 	work="/overlay$dir/work"
 	mkdir -p "$upper" "$work"
+	case "$dir" in
+	/tmp | /var/tmp) chmod 1777 "$upper" ;;
+	/root) chmod 700 "$upper" ;;
+	*) chmod 755 "$upper" ;;
+	esac
 	mount -t overlay -o "lowerdir=/host$dir,upperdir=$upper,workdir=$work" overlay "/host$dir" ||
 		die "cannot overlay $dir"
 done
