@@ -12,3 +12,6 @@ test:
 
 docs: install
 	.venv/bin/python scripts/gen_models_doc.py
+
+bench: install
+	.venv/bin/python -m bench

@@ -17,8 +17,17 @@ confirm_timeout = 600            # seconds
 mcp_confirm_timeout = 120        # seconds an MCP commit waits for its confirm
 history_keep = 50                # commits kept in the journal
 max_message_bytes = 16777216     # largest IPC message
+max_nesting_depth = 128          # deepest XML/JSON nesting any channel accepts (1..256)
+login_timeout = 30               # seconds to authenticate (SSH for NETCONF, `login` on IPC)
+login_backoff_after = 5          # failed logins per (source, user) before back-off starts
+login_backoff_max = 60           # seconds: the back-off doubles from 1 s up to this
+netconf_max_sessions = 64        # NETCONF sessions, and SSH connections, at once
+rest_max_requests = 64           # HTTP requests in progress on the REST listener (503 beyond)
+mcp_max_sessions = 64            # MCP sessions at once (initialize refused beyond)
+ipc_max_connections = 64         # IPC connections at once (refused beyond)
 startup_config = "examples/demo.json"  # first commit when the journal is empty
 boot_from = "journal"            # journal: running = last commit; startup: load startup
+drift_check_interval = 60        # seconds between drift checks (kernel events check sooner); "off"
 log_level = "info"
 
 [[user]]
@@ -54,6 +63,7 @@ from flyos_agent.runtime.sessions import GROUPS
 BACKENDS = ("linux", "none", "memory")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 BOOT_SOURCES = ("journal", "startup")
+MAX_NESTING_DEPTH = 256  # libxml2 refuses deeper documents without its huge-tree mode
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 16384, 8, 1
 _SCRYPT_MAXMEM = 256 * 1024 * 1024
@@ -106,8 +116,17 @@ class AgentConfig:
     mcp_confirm_timeout: int = 120
     history_keep: int = 50
     max_message_bytes: int = 16 * 1024 * 1024
+    max_nesting_depth: int = 128
+    login_timeout: int = 30
+    login_backoff_after: int = 5
+    login_backoff_max: int = 60
+    netconf_max_sessions: int = 64
+    rest_max_requests: int = 64
+    mcp_max_sessions: int = 64
+    ipc_max_connections: int = 64
     startup_config: Path | None = None
     boot_from: str = "journal"
+    drift_check_interval: int | None = 60
     log_level: str = "info"
     users: tuple[User, ...] = ()
 
@@ -188,6 +207,8 @@ def _agent_value(label: str, key: str, value: Any) -> Any:
         return _choice(label, value, BACKENDS)
     if key == "boot_from":
         return _choice(label, value, BOOT_SOURCES)
+    if key == "drift_check_interval":
+        return None if value == "off" else _positive_int(label, value, 'or "off"')
     if key == "log_level":
         return _choice(label, str(value).lower(), LOG_LEVELS)
     if key in (
@@ -197,8 +218,20 @@ def _agent_value(label: str, key: str, value: Any) -> Any:
         "max_message_bytes",
         "rest_max_body_bytes",
         "netconf_max_message_bytes",
+        "login_timeout",
+        "login_backoff_after",
+        "login_backoff_max",
+        "netconf_max_sessions",
+        "rest_max_requests",
+        "mcp_max_sessions",
+        "ipc_max_connections",
     ):
         return _positive_int(label, value)
+    if key == "max_nesting_depth":
+        depth = _positive_int(label, value)
+        if depth > MAX_NESTING_DEPTH:
+            raise ConfigError(f"{label}: at most {MAX_NESTING_DEPTH} (the XML parser's own bound)")
+        return depth
     if key == "netns":
         text = _string(label, value)
         if "/" in text or text in (".", ".."):
@@ -239,7 +272,8 @@ def parse_listen(label: str, text: str) -> Listen | None:
         return None
     host, sep, port = text.rpartition(":")
     host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    numeric = port.isascii() and port.isdigit()
+    if not sep or not host or not numeric or not 0 < int(port) < 65536:
         raise ConfigError(f"{label}: '{text}' is not HOST:PORT or off")
     return Listen(host, int(port))
 
@@ -256,11 +290,12 @@ def _choice(label: str, value: Any, choices: tuple[str, ...]) -> str:
     return str(value)
 
 
-def _positive_int(label: str, value: Any) -> int:
-    if isinstance(value, str) and value.isdigit():
+def _positive_int(label: str, value: Any, alternative: str = "") -> int:
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"{label}: expected a positive integer, got {value!r}")
+        expected = f"a positive integer {alternative}".rstrip()
+        raise ConfigError(f"{label}: expected {expected}, got {value!r}")
     return value
 
 

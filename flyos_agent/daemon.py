@@ -26,7 +26,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from flyos_agent.backends.base import Backend, NoneBackend
 from flyos_agent.backends.composite import CompositeBackend
@@ -39,9 +39,11 @@ from flyos_agent.datastore.journal import Journal, JournalError
 from flyos_agent.errors import FlyosError
 from flyos_agent.northbound.ipc import IpcServer, SocketInUse, bind_socket
 from flyos_agent.northbound.netconf import NetconfServer
-from flyos_agent.northbound.rest import RestListenError, RestServer
 from flyos_agent.runtime.manager import Manager
 from flyos_agent.schema import Schema, load_schema
+
+if TYPE_CHECKING:
+    from flyos_agent.northbound.rest import RestServer
 
 log = logging.getLogger("flyos.agent")
 
@@ -208,6 +210,7 @@ def run(config: AgentConfig) -> None:
                     _load_startup_config(manager, config.startup_config, startup)
             if config.boot_from == "startup":
                 _boot_from_startup(manager)
+            _watch_drift(manager, config.drift_check_interval)
             asyncio.run(_serve(manager, config, sock))
         finally:
             manager.close()
@@ -286,8 +289,9 @@ def _backend(name: str, schema: Schema, netns: str | None) -> Backend:
 
 
 def _reconcile_at_startup(manager: Manager) -> None:
-    """Converge the kernel to running before serving (routes deleted behind the
-    agent's back come back, stale owned objects go; foreign ones stay)."""
+    """Converge the kernel to running before serving (links, addresses and routes
+    deleted behind the agent's back come back, stale owned objects go; foreign
+    ones stay)."""
     session = manager.open_session("flyos-agent", "startup", "admin")
     try:
         report = manager.reconcile(session, apply=True)
@@ -296,6 +300,23 @@ def _reconcile_at_startup(manager: Manager) -> None:
     finally:
         manager.close_session(session)
     log.info("start-up reconcile: %s", report)
+
+
+def _watch_drift(manager: Manager, interval: int | None) -> None:
+    """Detect kernel drift while serving (kernel events, and every `interval` seconds):
+    kept in the Linux backend's operational state and announced as 'drift-change'."""
+    backend = manager.backend
+    parts = backend.parts if isinstance(backend, CompositeBackend) else [backend]
+    linux = next((part for part in parts if isinstance(part, LinuxBackend)), None)
+    if linux is None or interval is None:
+        return
+    linux.watch_drift(
+        manager.run_locked,
+        interval,
+        lambda event: manager.emit("drift-change", event),
+        current=lambda: manager.stores.running,
+    )
+    manager.subscribe(lambda _event: linux.committed())
 
 
 def _read_startup_config(path: Path | None) -> dict[str, object] | None:
@@ -384,7 +405,9 @@ async def _start_rest(manager: Manager, config: AgentConfig) -> RestServer | Non
     """The REST/RESTCONF listener (with MCP at /mcp) on config.rest_listen, or None when off."""
     if config.rest_listen is None:
         return None
-    from flyos_agent.northbound.mcp import McpHttpApp  # the MCP SDK only with a listener
+    # the web stack (and the MCP SDK) is imported only when a REST listener is wanted
+    from flyos_agent.northbound.mcp import McpHttpApp
+    from flyos_agent.northbound.rest import RestListenError, RestServer
 
     rest = RestServer(manager, config)
     mcp = McpHttpApp(manager, config)

@@ -5,7 +5,8 @@ The transaction engine calls, per handler and in dependency order:
 `prepare(changes, tree)` returning the exact steps (each with its undo). Work
 that can fail belongs in prepare; a failure there aborts with nothing touched.
 The engine then applies the steps and, if one fails, undoes the applied ones in
-reverse order.
+reverse order. Steps marked `last` go after all others: an atomic batch that no
+other step depends on (the nftables batch), so a failing step never has to undo it.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from flyos_agent.errors import FlyosError
 
 @dataclass
 class Step:
-    """One kernel operation and its undo; `plan` describes it for a dry run."""
+    """One kernel operation and its undo; `plan` describes it for a dry run; `last`:
+    applied after every step that is not (kept in order among themselves)."""
 
     plan: dict[str, Any]
     apply: Callable[[], None]
     undo: Callable[[], None]
     path: str | None = None
+    last: bool = False
 
 
 class PathHandler(Protocol):

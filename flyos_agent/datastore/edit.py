@@ -4,7 +4,9 @@ An edit is (operation, instance path, value): the value is the JSON-like
 content of the node at the path (an object for a container or list entry, an
 array for a whole list or leaf-list, a scalar for a leaf). Channels flatten
 their own formats (edit-config XML with nested operation attributes, RESTCONF
-methods, DSL verbs) into this one form.
+methods, DSL verbs) into this one form. A channel that has already parsed and
+type-checked its data into tree form (NETCONF's XML reader, for 100k-entry
+edits) hands it over as `Parsed`, and it is taken as it is.
 """
 
 from __future__ import annotations
@@ -60,6 +62,19 @@ class Edit:
     operation: Operation | str | None
     path: InstancePath
     value: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """Edit data already in tree form (see flyos_agent.datastore.tree) for the node
+    at the edit's path, keys matching the path, every value canonical.
+
+    `error` says why the channel could not convert the data; it is raised when
+    the edit is applied, so the error-option decides what happens to the others.
+    """
+
+    value: Any
+    error: FlyosError | None = None
 
 
 @dataclass(slots=True)
@@ -197,6 +212,10 @@ def _apply_one(
 
 def _convert(schema: Schema, node: SchemaNode | None, path: InstancePath, value: Any) -> Any:
     """The tree value for `value` at `path`, keys taken from the path and checked."""
+    if isinstance(value, Parsed):
+        if value.error is not None:
+            raise value.error
+        return value.value
     if node is None:
         if not isinstance(value, Mapping):
             raise InvalidValue("the configuration root needs an object", path="/")

@@ -223,6 +223,9 @@ class Journal:
                         )
                         self._prune(conn)
                     self._reload_counters()
+                    if own:
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                if not own:  # on its own connection: commits need not wait for the copy
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             finally:
                 if not own:

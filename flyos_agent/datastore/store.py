@@ -72,10 +72,14 @@ class Datastores:
     # ----------------------------------------------------------------- reading
 
     def candidate_of(self, session_id: int) -> Candidate:
-        """The session's private candidate if it has one, else the shared one."""
+        """The session's private candidate if it has one, else the shared one.
+
+        If running moved on, the candidate is first rebased onto it (its own edited
+        units laid over the new running), so that edits apply to what it reads as.
+        """
         candidate = self.private.get(session_id, self.shared)
-        if not candidate.modified and candidate.base_version != self.version:
-            candidate.tree, candidate.base_version = self.running, self.version
+        if candidate.base_version != self.version:
+            candidate.tree, candidate.base_version = self.committed_tree(candidate), self.version
         return candidate
 
     def tree(self, source: Datastore, session_id: int) -> Map[str, Any]:

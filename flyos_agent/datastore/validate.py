@@ -7,16 +7,16 @@ changes of a commit it checks only the changed units, the units that refer to
 deleted data, and the must/when expressions that read a changed part of the tree
 from elsewhere; without changes it checks everything.
 
-Here: the entry points and the checks of one unit and its children. Leafrefs
-are checked by validate_refs, must/when that read other units by
-validate_remote, and both share validate_context's run state.
+Here: the entry points and the checks of one unit and its children, each
+node's needs worked out once by validate_plan. Long runs of entries of one
+list are cleared in bulk first (validate_batch). Leafrefs are checked by
+validate_refs, must/when that read other units by validate_remote, and they
+share validate_context's run state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from immutables import Map
@@ -24,12 +24,14 @@ from immutables import Map
 from flyos_agent.datastore import tree as trees
 from flyos_agent.datastore.diff import Change, ChangeOp
 from flyos_agent.datastore.paths import InstancePath, format_path
+from flyos_agent.datastore.validate_batch import runs
 from flyos_agent.datastore.validate_context import (
     ValidationContext,
     check_must,
     expression_holds,
     when_error,
 )
+from flyos_agent.datastore.validate_plan import check_plan as _plan
 from flyos_agent.datastore.validate_refs import (
     check_leafref,
     check_references_to_removed,
@@ -37,9 +39,8 @@ from flyos_agent.datastore.validate_refs import (
     instances,
 )
 from flyos_agent.datastore.validate_remote import check_remote_expressions
-from flyos_agent.datastore.xpath_codegen import LocalCheck, compile_local
 from flyos_agent.errors import DataMissing, FlyosError, OperationFailed
-from flyos_agent.schema import Kind, Must, Schema, SchemaNode
+from flyos_agent.schema import Kind, Schema, SchemaNode
 
 __all__ = ["instances", "validate_changes", "validate_tree"]
 
@@ -62,16 +63,17 @@ def validate_changes(
     changes = list(changes)
     unique_lists: dict[InstancePath, SchemaNode] = {}
     removed: dict[str, dict[Any, InstancePath]] = {}
-    for change in changes:
-        if change.new is not None:
-            _check_unit(ctx, change.node, change.path, change.new, deep=False)
-        if (
-            change.node.kind is Kind.LIST
-            and change.node.unique
-            and change.op is not ChangeOp.DELETE
-        ):
-            unique_lists[(*change.path[:-1], (change.path[-1][0], None))] = change.node
-        if change.old is not None:
+    for run, cleared in runs(ctx, changes):
+        if False in cleared:
+            for change, clear in zip(run, cleared, strict=True):
+                if change.new is not None and not clear:
+                    _check_unit(ctx, change.node, change.path, change.new, deep=False)
+        node = run[0].node
+        if node.unique and node.kind is Kind.LIST:
+            for change in run:
+                if change.op is not ChangeOp.DELETE:
+                    unique_lists[(*change.path[:-1], (change.path[-1][0], None))] = node
+        for change in [change for change in run if change.old is not None]:
             collect_removed_targets(schema, change, removed)
     for list_path, node in unique_lists.items():
         _check_unique(ctx, node, list_path, trees.get(new, list_path))
@@ -118,64 +120,6 @@ def _check_entry(
             if check is None or not check(value):
                 check_must(ctx, must, path)
     _check_children(ctx, node, path, value, deep=deep)
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """Which children of a node need which checks (computed once per node), and
-    the generated local checks for the node's own musts and its children's
-    musts and whens (None where the expression is not local)."""
-
-    lists: tuple[SchemaNode, ...]
-    present: tuple[SchemaNode, ...]
-    absent: tuple[SchemaNode, ...]
-    own_musts: tuple[tuple[Must, LocalCheck | None], ...]
-    child_musts: dict[str, tuple[tuple[Must, LocalCheck | None], ...]]
-    child_whens: dict[str, LocalCheck | None]
-
-
-@cache
-def _plan(node: SchemaNode) -> _Plan:
-    lists, present, absent = [], [], []
-    for child in node.children.values():
-        if not child.config:
-            continue
-        if child.kind is Kind.LIST:
-            lists.append(child)
-            continue
-        leaf_type = child.type
-        is_leafref = leaf_type is not None and leaf_type.base == "leafref"
-        counted = child.kind is Kind.LEAF_LIST and (child.min_elements or child.max_elements)
-        nested = child.kind is Kind.CONTAINER and (
-            _plan(child).lists or _plan(child).present or _plan(child).absent
-        )
-        if child.when or child.must or is_leafref or counted or nested:
-            present.append(child)
-        if (
-            (child.kind is Kind.LEAF and child.mandatory)
-            or (child.kind is Kind.LEAF_LIST and child.min_elements)
-            or (child.kind is Kind.CONTAINER and not child.presence and _plan(child).absent)
-            or (child.kind is Kind.CONTAINER and not child.presence and _plan(child).lists)
-        ):
-            absent.append(child)
-    return _Plan(
-        tuple(lists),
-        tuple(present),
-        tuple(absent),
-        own_musts=tuple(
-            (m, compile_local(node, m.expression, from_child=False)) for m in node.must
-        ),
-        child_musts={
-            c.name: tuple((m, compile_local(node, m.expression, from_child=True)) for m in c.must)
-            for c in node.children.values()
-            if c.must and c.kind is Kind.LEAF
-        },
-        child_whens={
-            c.name: compile_local(node, c.when, from_child=True)
-            for c in node.children.values()
-            if c.when
-        },
-    )
 
 
 def _check_children(

@@ -42,17 +42,35 @@ def _target_exists(
     ctx: ValidationContext, node: SchemaNode, path: InstancePath, value: Any
 ) -> bool:
     assert node.type is not None and node.type.leafref_target is not None
-    target = node.type.leafref_target
-    keyed = _keyed_target(ctx.schema, target)
-    if keyed is not None:
-        known = ctx.targets.get((target, value))
-        if known is None:
-            parent, list_name = keyed
-            known = trees.get(ctx.tree, (*parent, (list_name, (value,)))) is not None
-            ctx.targets[(target, value)] = known
-        return known
+    if is_keyed_leafref(ctx.schema, node):
+        return keyed_target_exists(ctx, node, value)
     expression = f"count({node.type.leafref_path}[. = current()]) > 0"
     return expression_holds(ctx, expression, path)
+
+
+def is_keyed_leafref(schema: Schema, node: SchemaNode) -> bool:
+    """True for a leafref (require-instance) whose target is the sole key of a list
+    below containers only: its check is `keyed_target_exists`, whatever the path."""
+    leaf_type = node.type
+    if leaf_type is None or leaf_type.base != "leafref" or not leaf_type.require_instance:
+        return False
+    return leaf_type.leafref_target is not None and (
+        _keyed_target(schema, leaf_type.leafref_target) is not None
+    )
+
+
+def keyed_target_exists(ctx: ValidationContext, node: SchemaNode, value: Any) -> bool:
+    """Whether keyed leafref `node`'s target list has an entry `value` (memoised per run)."""
+    assert node.type is not None and node.type.leafref_target is not None
+    target = node.type.leafref_target
+    known = ctx.targets.get((target, value))
+    if known is None:
+        keyed = _keyed_target(ctx.schema, target)
+        assert keyed is not None
+        parent, list_name = keyed
+        known = trees.get(ctx.tree, (*parent, (list_name, (value,)))) is not None
+        ctx.targets[(target, value)] = known
+    return known
 
 
 @cache

@@ -26,7 +26,7 @@ from flyos_agent.schema import Kind, Must, Schema, SchemaNode
 
 def check_remote_expressions(ctx: ValidationContext, changes: list[Change]) -> None:
     """Re-check must/when expressions elsewhere that read a changed part of the tree."""
-    changed = {_local_schema_path(change.node.path) for change in changes}
+    changed = {_local_schema_path(path) for path in {change.node.path for change in changes}}
     for node, must, when in _remote_expressions(ctx.schema):
         expression = must.expression if must is not None else when
         assert expression is not None

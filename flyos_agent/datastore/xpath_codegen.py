@@ -21,6 +21,7 @@ from flyos_agent.schema import Kind, SchemaNode
 from flyos_agent.schema.values import value_to_text
 
 LocalCheck = Callable[[Any], bool]
+_TEXT_VALUED = frozenset({"string", "enumeration"})  # canonical value == XPath string value
 
 
 @cache
@@ -34,14 +35,28 @@ def compile_local(scope: SchemaNode, expression: str, *, from_child: bool) -> Lo
     the expression needs more; then `compile_expression` (closures over Items)
     or the full evaluator apply.
     """
+    source = _source(scope, expression, from_child=from_child)
+    return None if source is None else compile_lambda(source, expression)
+
+
+def local_source(scope: SchemaNode, expression: str) -> str | None:
+    """The generated Python boolean expression over `local` (the Map of `scope`
+    itself) for `expression`, or None when it reads more than that Map."""
+    return _source(scope, expression, from_child=False)
+
+
+@cache
+def _source(scope: SchemaNode, expression: str, *, from_child: bool) -> str | None:
     try:
-        source = _Generator(scope, ups=1 if from_child else 0).boolean(
-            xpath_parser.parse(expression)
-        )
+        return _Generator(scope, ups=1 if from_child else 0).boolean(xpath_parser.parse(expression))
     except Exception:  # outside the generated subset, or pyang's parser refused it
         return None
-    code = compile(f"lambda local: {source}", f"<constraint {expression!r}>", "eval")
-    function: LocalCheck = eval(code, {"_text": value_to_text})  # our own generated source
+
+
+def compile_lambda(body: str, label: str) -> Callable[[Any], Any]:
+    """`lambda local: <body>` compiled (bodies built from `local_source` parts)."""
+    code = compile(f"lambda local: {body}", f"<constraint {label!r}>", "eval")
+    function: Callable[[Any], Any] = eval(code, {"_text": value_to_text})  # our own source
     return function
 
 
@@ -102,4 +117,9 @@ class _Generator:
         literal = right[1][1][1:-1]
         value = f"local.get({child.name!r}, {child.default!r})"
         python_op = "==" if op == "=" else "!="
-        return f"({value} is not None and _text({value}) {python_op} {literal!r})"
+        assert child.type is not None
+        if child.type.base not in _TEXT_VALUED:
+            return f"({value} is not None and _text({value}) {python_op} {literal!r})"
+        if child.default is not None:  # never absent, and its value is its text
+            return f"({value} {python_op} {literal!r})"
+        return f"((_v := {value}) is not None and _v {python_op} {literal!r})"

@@ -8,7 +8,8 @@ is checked as an operation only.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flyos_agent.datastore import tree as trees
 from flyos_agent.datastore.paths import InstancePath
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from flyos_agent.runtime.locking import MutationLock
     from flyos_agent.runtime.sessions import Session
     from flyos_agent.schema import Schema
+
+T = TypeVar("T")
 
 
 class DatastoreAdmin:
@@ -77,6 +80,12 @@ class DatastoreAdmin:
             "reconcile", user=session.user, channel=session.channel, apply=apply, report=report
         )
         return report
+
+    def run_locked(self, func: Callable[[Map[str, Any]], T]) -> T:
+        """`func(running)` under the commit lock, so no transaction is half applied while it
+        reads the kernel (background checks such as drift detection; no session, no NACM)."""
+        with self._lock:
+            return func(self.stores.running)
 
     def lock(self, session: Session, target: str) -> None:
         """Lock `target` for this session (RFC 6241 7.5)."""

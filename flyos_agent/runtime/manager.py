@@ -91,6 +91,7 @@ class Manager(Editing, DatastoreAdmin, ConfirmedCommits, ConfigQueries):
         self._pending: PendingConfirm | None = None
         self._timer = ConfirmTimer(self._on_confirm_timeout)
         self._listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._event_listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._system = self.sessions.open(SYSTEM_USER, "system", "admin")
 
     # ------------------------------------------------------------------ life cycle
@@ -114,8 +115,30 @@ class Manager(Editing, DatastoreAdmin, ConfirmedCommits, ConfigQueries):
         self.journal.close()
 
     def subscribe(self, listener: Callable[[dict[str, Any]], None]) -> None:
-        """Call `listener(event)` after every commit (netconf-config-change)."""
+        """Call `listener(event)` after every commit (netconf-config-change), unfiltered:
+        a channel hands each event to a session only through `notification_view`."""
         self._listeners.append(listener)
+
+    def subscribe_events(self, listener: Callable[[str, dict[str, Any]], None]) -> None:
+        """Call `listener(name, event)` for every other agent event (e.g. 'drift-change'),
+        unfiltered like `subscribe`."""
+        self._event_listeners.append(listener)
+
+    def notification_view(
+        self, session: Session, name: str, event: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """`event` (notification `name`, 'netconf-config-change' for a commit) as NACM lets
+        subscribed `session` receive it: pruned to what it may read, or None (RFC 8341
+        3.4.6; counted in /nacm/denied-notifications)."""
+        return self.nacm.notification_view(session, self.stores.running, name, event)
+
+    def emit(self, name: str, event: dict[str, Any]) -> None:
+        """Hand event `name` to every event listener (any thread; a failing one is logged)."""
+        for listener in list(self._event_listeners):
+            try:
+                listener(name, event)
+            except Exception:
+                log.exception("event listener failed for %s", name)
 
     # ------------------------------------------------------------------ sessions
 

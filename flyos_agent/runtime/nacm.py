@@ -5,7 +5,9 @@ and what a denial does.
 `Policy` (nacm_policy) per set of NACM groups, filters reads (nacm_read),
 checks writes (nacm_write), refuses with access-denied,
 writes each denial to the audit log (user, channel, operation, path) and
-counts it in the /nacm state counters.
+counts it in the /nacm state counters. It also decides, per subscribed
+session, whether and how a notification reaches it (nacm_notify); a dropped
+notification is counted, not logged (it is no request of the user's).
 
 Who is checked: every session except the recovery session (RFC 8341 3.2):
 the agent's own sessions and every session of a [[user]] in the `admin`
@@ -30,6 +32,7 @@ from flyos_agent.datastore.diff import Change
 from flyos_agent.datastore.paths import InstancePath, format_path
 from flyos_agent.errors import AccessDenied, InvalidValue
 from flyos_agent.runtime.audit import audit_event
+from flyos_agent.runtime.nacm_notify import Event, may_receive, readable_content
 from flyos_agent.runtime.nacm_policy import Policy
 from flyos_agent.runtime.nacm_read import ReadFilter
 from flyos_agent.runtime.nacm_rules import FAIL_CLOSED, NacmConfig, parse_config
@@ -53,12 +56,24 @@ class AccessControl:
             NacmConfig(),
             {},
         )
-        self._denied = {"denied-operations": 0, "denied-data-writes": 0}
+        self._denied = {
+            "denied-operations": 0,
+            "denied-data-writes": 0,
+            "denied-notifications": 0,
+        }
         self._count_lock = threading.Lock()
 
     def policy(self, session: Session, running: Map[str, Any]) -> Policy | None:
         """The policy for `session` under running's /nacm; None when nothing is
         checked (a recovery session, or enable-nacm false)."""
+        resolved = self._resolve(session, running)
+        return None if resolved is None else resolved[2]
+
+    def _resolve(
+        self, session: Session, running: Map[str, Any]
+    ) -> tuple[NacmConfig, frozenset[str], Policy] | None:
+        """The configuration, NACM groups and policy that apply to `session`; None
+        when nothing is checked."""
         if session.recovery:
             return None
         source = running.get(NACM_ROOT)
@@ -72,7 +87,7 @@ class AccessControl:
         policy = policies.get(groups)
         if policy is None:
             policy = policies[groups] = Policy(self.schema, config, config.rules_for(groups))
-        return policy
+        return config, groups, policy
 
     def _parse(self, source: Map[str, Any] | None) -> NacmConfig:
         try:
@@ -144,15 +159,33 @@ class AccessControl:
         reader = ReadFilter(policy)
         return [kept for change in changes if (kept := reader.change(change)) is not None]
 
+    def notification_view(
+        self, session: Session, running: Map[str, Any], name: str, event: Event
+    ) -> Event | None:
+        """`event` (notification `name`) as `session` may receive it (RFC 8341 3.4.6):
+        unchanged when nothing is hidden, pruned to what it may read, or None (counted
+        in denied-notifications) when its name is denied or nothing readable is left."""
+        resolved = self._resolve(session, running)
+        if resolved is None:
+            return event
+        config, groups, policy = resolved
+        view = None
+        if may_receive(config.rules_for(groups), config.read_default, name):
+            view = readable_content(policy, name, event)
+        if view is None:
+            self._count("denied-notifications")
+        return view
+
     def validate(self, changes: Sequence[Change], new: Map[str, Any]) -> None:
         """InvalidValue if a commit that touches /nacm leaves a rule that does not resolve."""
         if any(change.path[0][0] == NACM_ROOT for change in changes):
             parse_config(self.schema, new.get(NACM_ROOT))
 
     def counters(self) -> dict[str, int]:
-        """The /nacm state counters (RFC 8341): denied operations and data writes."""
+        """The /nacm state counters (RFC 8341): denied operations, data writes and
+        notifications dropped for a subscription."""
         with self._count_lock:
-            return {**self._denied, "denied-notifications": 0}
+            return dict(self._denied)
 
     def _count(self, counter: str) -> None:
         with self._count_lock:

@@ -14,6 +14,7 @@ with the name of a factory one replaces it.
 Operation names: every Manager verb is checked as the NETCONF protocol
 operation it corresponds to (OPERATIONS); kill-session, delete-config and
 reconcile are denied unless a rule permits them (nacm:default-deny-all).
+Notification names and their modules are in nacm_notify.
 """
 
 from __future__ import annotations
@@ -133,6 +134,7 @@ class Rule:
     access: frozenset[str]
     permit: bool
     operation: str = "*"
+    notification: str = "*"
     path: tuple[PathStep, ...] = ()
     schema_path: str = ""
     keyed_paths: tuple[str, ...] = ()
@@ -239,7 +241,7 @@ def _rule(schema: Schema, list_name: str, entry: Map[str, Any]) -> Rule:
     if "rpc-name" in entry:
         return Rule(type=RuleType.OPERATION, operation=entry["rpc-name"], **common)
     if "notification-name" in entry:
-        return Rule(type=RuleType.NOTIFICATION, **common)
+        return Rule(type=RuleType.NOTIFICATION, notification=entry["notification-name"], **common)
     if "path" in entry:
         try:
             steps, node = parse_rule_path(schema, entry["path"])

@@ -87,7 +87,7 @@ class ConfigQueries:
         """The tree of a datastore name, or of `rollback:N` / `commit:ID`."""
         kind, _, number = source.partition(":")
         if number:
-            if not number.isdigit():
+            if not (number.isascii() and number.isdigit()):
                 raise InvalidValue(f"'{source}': expected {kind}:<number>")
             if kind == "commit":
                 return self._tree_at(int(number))

@@ -3,6 +3,7 @@
 Changes are grouped per registered YANG path and ordered by dependency:
 deletions first, highest priority (most dependent) first and deepest first;
 then creations and modifications, lowest priority first and shallowest first.
+Steps marked `last` (the atomic nftables batch) are applied after all others.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 from immutables import Map
@@ -64,6 +67,7 @@ class Transaction:
             except Exception as exc:  # a backend bug must not leak a traceback
                 log.exception("prepare failed in %s", batch.registration.name)
                 raise OperationFailed(f"{batch.registration.name}: {exc}") from exc
+        self.steps.sort(key=lambda step: step.last)  # stable: each group keeps its order
         return self.steps
 
     def apply(self) -> None:
@@ -100,20 +104,32 @@ class Transaction:
     def _group(self) -> list[Batch]:
         deletes: dict[tuple[str, int], Batch] = {}
         writes: dict[tuple[str, int], Batch] = {}
-        for change in self.changes:
-            for reg in self.registry.for_path(change.node.path):
-                deleting = change.op is ChangeOp.DELETE
+        # the diff reports the entries of one list together: group runs, not changes
+        for node, run in groupby(self.changes, key=_node_of):
+            registrations = self.registry.for_path(node.path)
+            if not registrations:
+                continue
+            changes = list(run)
+            deleted = [change for change in changes if change.op is ChangeOp.DELETE]
+            written = [c for c in changes if c.op is not ChangeOp.DELETE] if deleted else changes
+            for deleting, part in ((True, deleted), (False, written)):
+                if not part:
+                    continue
                 table = deletes if deleting else writes
-                key = (reg.schema_path, id(reg))
-                batch = table.get(key)
-                if batch is None:
-                    batch = table[key] = Batch(reg, [], deleting)
-                batch.changes.append(change)
+                for reg in registrations:
+                    key = (reg.schema_path, id(reg))
+                    batch = table.get(key)
+                    if batch is None:
+                        batch = table[key] = Batch(reg, [], deleting)
+                    batch.changes.extend(part)
         ordered_deletes = sorted(
             deletes.values(), key=lambda b: (-b.registration.priority, -_depth(b))
         )
         ordered_writes = sorted(writes.values(), key=lambda b: (b.registration.priority, _depth(b)))
         return ordered_deletes + ordered_writes
+
+
+_node_of = attrgetter("node")
 
 
 def _depth(batch: Batch) -> int:

@@ -82,7 +82,7 @@ def _parse_integer(lt: LeafType, raw: Any) -> int:
         value = raw
     elif isinstance(raw, str):
         text = raw.strip()
-        if not text or not text.lstrip("+-").isdigit():
+        if not text.isascii() or not text.lstrip("+-").isdigit():
             raise InvalidValue(f"'{raw}' is not an integer")
         value = int(text)
     else:
@@ -126,7 +126,7 @@ _IPV6_MASKS = [((1 << 128) - 1) ^ ((1 << (128 - n)) - 1) for n in range(129)]
 
 
 def _prefix_length(text: str, limit: int) -> int | None:
-    if not text.isdigit() or (len(text) > 1 and text[0] == "0"):
+    if not (text.isascii() and text.isdigit()) or (len(text) > 1 and text[0] == "0"):
         return None
     length = int(text)
     return length if length <= limit else None

@@ -42,7 +42,7 @@ PREFIXES = {
 # Standard modules shipped verbatim in yang/ (file name: module@revision).
 IETF_MODULES = {"ietf-netconf-acm": "2018-02-14"}
 IETF_FILES = sorted(f"{name}@{revision}" for name, revision in IETF_MODULES.items())
-# Modules that define no data tree: shared types, and the RPCs of the agent.
+# Modules that define no configuration: shared types, and the agent's operations.
 NO_DATA_MODULES = {"flyos-types", "flyos-agent-ops"}
 MODULES = sorted(PREFIXES)
 VALID_EXAMPLES = ["full.xml", "full.json", "demo.json"]
@@ -152,8 +152,9 @@ def test_module_conventions(ctx: libyang.Context, name: str) -> None:
     tops = list(module.children())
     if name == "flyos-types":
         assert tops == []
-    elif name == "flyos-agent-ops":
-        assert {top.keyword() for top in tops} == {"rpc"}
+    elif name == "flyos-agent-ops":  # operations, their state (config false) and notifications
+        assert {top.keyword() for top in tops} == {"rpc", "container", "notification"}
+        assert all(top.config_false() for top in tops if top.keyword() == "container")
     else:
         assert len(tops) == 1
         assert tops[0].keyword() == "container"

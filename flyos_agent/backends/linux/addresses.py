@@ -1,4 +1,9 @@
-"""IPv4 and IPv6 addresses (/interfaces/interface/ipv4|ipv6/address)."""
+"""IPv4 and IPv6 addresses (/interfaces/interface/ipv4|ipv6/address).
+
+Every address the agent adds carries IFA_PROTO FLYOS_PROTO (177, as its routes
+do), so an address the agent left on an interface that is no longer
+configured can be told from everyone else's.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from flyos_agent.backends.base import Step
 from flyos_agent.backends.linux import links
 from flyos_agent.backends.linux.changes import ancestor_key
 from flyos_agent.backends.linux.kernel import Kernel
+from flyos_agent.backends.linux.route_messages import FLYOS_PROTO
 from flyos_agent.datastore.diff import Change
 from flyos_agent.datastore.paths import format_path
 from flyos_agent.errors import FlyosError
@@ -71,13 +77,20 @@ class Addresses:
         return steps
 
     def _send(self, op: str, device: str, entry: Mapping[str, Any], path: str) -> None:
-        index = links.require(self.kernel, device, path)["index"]
-        address, length = entry["ip"], entry["prefix-length"]
-        self.kernel.call(
-            f"address {op} {address}/{length} dev {device}",
-            path,
-            lambda: self.kernel.ipr.addr(op, index=index, address=address, prefixlen=length),
-        )
+        send_address(self.kernel, op, device, entry["ip"], entry["prefix-length"], path=path)
+
+
+def send_address(
+    kernel: Kernel, op: str, device: str, address: str, length: int, *, path: str | None
+) -> None:
+    """Add ('add', marked as the agent's) or delete ('del') `address/length` on `device`."""
+    index = links.require(kernel, device, path)["index"]
+    marker = {"proto": FLYOS_PROTO} if op == "add" else {}
+    kernel.call(
+        f"address {op} {address}/{length} dev {device}",
+        path,
+        lambda: kernel.ipr.addr(op, index=index, address=address, prefixlen=length, **marker),
+    )
 
 
 def _plan(op: str, device: str, entry: Mapping[str, Any]) -> dict[str, Any]:

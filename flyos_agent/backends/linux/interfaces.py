@@ -11,6 +11,7 @@ veth end whose peer is not configured brings the peer up with it.
 Settings map as: enabled -> admin state, mtu, mac -> address, description ->
 ifalias, bridge/vrf -> master. An MTU that is no longer configured returns to
 the kind's default; a MAC that is no longer configured is left as it is.
+Created devices carry the ownership marker (links.OWNED_GROUP).
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ class Interfaces:
             plan |= {k: v for k, v in tunnel_entry.items() if k != "name"}
 
         def apply() -> None:
-            link_kind, args = _link_args(kernel, entry, tree, path)
+            link_kind, args = link_args(kernel, entry, tree, path)
             links.add(kernel, name, link_kind, args, path)
             if kind == "veth" and peer is not None and (peer,) not in interfaces:
                 links.configure(kernel, peer, {"state": "up"}, path)
@@ -182,8 +183,8 @@ class Interfaces:
         return links.delete_step(kernel, name, plan, path)
 
     def _configure(self, old: Mapping[str, Any] | None, new: Mapping[str, Any], path: str) -> Step:
-        wanted = _settings(new)
-        before = _settings(old) if old is not None else {}
+        wanted = link_settings(new)
+        before = link_settings(old) if old is not None else {}
         changes = {k: v for k, v in wanted.items() if before.get(k) != v}
         for key in before.keys() - wanted.keys():
             if key == "mtu" and DEFAULT_MTU.get(new["type"]):
@@ -198,7 +199,7 @@ class Interfaces:
         return links.settings_step(self.kernel, new["name"], plan, changes, path)
 
 
-def _link_args(
+def link_args(
     kernel: Kernel, entry: Mapping[str, Any], tree: Map[str, Any], path: str
 ) -> tuple[str, dict[str, Any]]:
     """The kernel link kind and pyroute2 keywords that create an entry's device."""
@@ -257,7 +258,7 @@ def _depths(
     return {str(entry_of(c)["name"]): depth(str(entry_of(c)["name"]), frozenset()) for c in changes}
 
 
-def _settings(entry: Mapping[str, Any]) -> dict[str, Any]:
+def link_settings(entry: Mapping[str, Any]) -> dict[str, Any]:
     """The link settings an interface entry asks for (master by device name)."""
     out: dict[str, Any] = {"state": "up" if entry.get("enabled", True) else "down"}
     if "mtu" in entry:

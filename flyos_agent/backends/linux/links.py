@@ -1,8 +1,11 @@
 """Link operations with exact undo: create, delete (and re-create), and set attributes.
 
-Every change records what the kernel had before it, so its undo restores
-that: a deleted device comes back with its ifindex, MAC address, MTU, alias,
-state, master and kind parameters; changed attributes get their old values.
+Every device the agent creates carries device group OWNED_GROUP (IFLA_GROUP
+177, like the protocol of its routes): that marker tells a restarted agent
+which links are its own. Every change records what the kernel had before it,
+so its undo restores that: a deleted device comes back with its ifindex, MAC
+address, MTU, alias, state, master, group and kind parameters; changed
+attributes get their old values.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from flyos_agent.backends.base import Step
 from flyos_agent.backends.linux.kernel import Kernel, KernelFailure, kernel_error
 from flyos_agent.backends.linux.netlink_batch import NLM_F_CREATE, NLM_F_EXCL, attr, u32_attr
 
+OWNED_GROUP = 177
 IFF_UP = 0x1
 ZERO_MAC = "00:00:00:00:00:00"
 RTM_NEWLINK = 16
-IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINKINFO = 1, 3, 4, 18
+IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINKINFO, IFLA_GROUP = 1, 3, 4, 18, 27
 IFLA_INFO_KIND, IFLA_INFO_DATA, VETH_INFO_PEER = 1, 2, 1
 NLA_F_NESTED = 0x8000
 IFINFOMSG = struct.Struct("=BxHiII")
@@ -78,14 +82,22 @@ class LinkSnapshot:
 
 
 def settings_of(link: Any) -> dict[str, Any]:
-    """The settable attributes of a link message: mtu, address, ifalias, master, state."""
+    """The settable attributes of a link message: mtu, address, ifalias, master, state, group."""
     return {
         "mtu": link.get("IFLA_MTU"),
         "address": link.get("IFLA_ADDRESS"),
         "ifalias": link.get("IFLA_IFALIAS") or "",
         "master": link.get("IFLA_MASTER") or 0,
         "state": "up" if link["flags"] & IFF_UP else "down",
+        "group": link.get("IFLA_GROUP") or 0,
     }
+
+
+def kind_of(link: Any) -> str:
+    """The kernel kind of a link message ('' for devices without one, such as lo)."""
+    info = link.get("IFLA_LINKINFO")
+    kind = info.get("IFLA_INFO_KIND") if info is not None else None
+    return str(kind or "")
 
 
 def require(kernel: Kernel, name: str, path: str | None) -> Any:
@@ -98,16 +110,20 @@ def require(kernel: Kernel, name: str, path: str | None) -> Any:
     return link
 
 
-def add(kernel: Kernel, name: str, kind: str, args: Mapping[str, Any], path: str) -> None:
-    """Create device `name` of `kind` with `args` (pyroute2 link keywords)."""
+def add(kernel: Kernel, name: str, kind: str, args: Mapping[str, Any], path: str | None) -> None:
+    """Create device `name` of `kind` with `args` (pyroute2 link keywords), marked as owned
+    (a veth's peer too)."""
+    args = dict(args)
+    if kind == "veth":
+        args["peer"] = {**args.get("peer", {}), "group": OWNED_GROUP}
     kernel.call(
         f"link add {name} type {kind}",
         path,
-        lambda: kernel.ipr.link("add", ifname=name, kind=kind, **args),
+        lambda: kernel.ipr.link("add", ifname=name, kind=kind, group=OWNED_GROUP, **args),
     )
 
 
-def delete(kernel: Kernel, name: str, path: str) -> None:
+def delete(kernel: Kernel, name: str, path: str | None) -> None:
     """Delete device `name`."""
     index = require(kernel, name, path)["index"]
     kernel.call(f"link del {name}", path, lambda: kernel.ipr.link("del", index=index))
@@ -118,7 +134,7 @@ def snapshot(kernel: Kernel, name: str, path: str) -> LinkSnapshot:
     with kernel.lock:
         link = require(kernel, name, path)
         info = link.get("IFLA_LINKINFO")
-        kind = (info.get("IFLA_INFO_KIND") if info is not None else None) or ""
+        kind = kind_of(link)
         data = info.get("IFLA_INFO_DATA") if info is not None else None
         create: dict[str, Any] = {}
         if data is not None:
@@ -152,6 +168,7 @@ def restore(kernel: Kernel, snap: LinkSnapshot, path: str) -> None:
     """
     settings = dict(snap.settings)
     address = settings.pop("address")
+    group = settings.pop("group")  # given at creation
     with kernel.lock:
         if snap.peer:
             _restore_veth(kernel, snap, address, path)
@@ -159,6 +176,7 @@ def restore(kernel: Kernel, snap: LinkSnapshot, path: str) -> None:
             args: dict[str, Any] = dict(snap.create)
             if address and address != ZERO_MAC:  # a bridge without ports shows none
                 args["address"] = address
+            args["group"] = group
             kernel.call(
                 f"link add {snap.name} type {snap.kind}",
                 path,
@@ -181,18 +199,18 @@ def restore(kernel: Kernel, snap: LinkSnapshot, path: str) -> None:
 
 
 def _restore_veth(kernel: Kernel, snap: LinkSnapshot, address: str, path: str) -> None:
-    """Re-create a veth pair with both ends' ifindex, name, address and MTU (pyroute2 cannot
-    give the peer an ifindex, so the request is packed here)."""
+    """Re-create a veth pair with both ends' ifindex, name, address, MTU and group (pyroute2
+    cannot give the peer an ifindex, so the request is packed here)."""
     peer = snap.peer
     peer_info = IFINFOMSG.pack(0, 0, peer["index"], 0, 0) + _link_attrs(
-        peer["ifname"], peer["address"], peer["mtu"]
+        peer["ifname"], peer["address"], peer["mtu"], peer["group"]
     )
     linkinfo = attr(IFLA_INFO_KIND, b"veth\0") + attr(
         IFLA_INFO_DATA | NLA_F_NESTED, attr(VETH_INFO_PEER | NLA_F_NESTED, peer_info)
     )
     payload = (
         IFINFOMSG.pack(0, 0, snap.index, 0, 0)
-        + _link_attrs(snap.name, address, snap.settings["mtu"])
+        + _link_attrs(snap.name, address, snap.settings["mtu"], snap.settings["group"])
         + attr(IFLA_LINKINFO | NLA_F_NESTED, linkinfo)
     )
     failures = kernel.rtnl.execute([(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, payload)])
@@ -200,11 +218,12 @@ def _restore_veth(kernel: Kernel, snap: LinkSnapshot, address: str, path: str) -
         raise kernel_error(failures[0], f"link add {snap.name} type veth", path)
 
 
-def _link_attrs(name: str, address: str, mtu: int) -> bytes:
+def _link_attrs(name: str, address: str, mtu: int, group: int) -> bytes:
     return (
         attr(IFLA_IFNAME, name.encode() + b"\0")
         + attr(IFLA_ADDRESS, bytes.fromhex(address.replace(":", "")))
         + u32_attr(IFLA_MTU, mtu)
+        + u32_attr(IFLA_GROUP, group)
     )
 
 

@@ -11,10 +11,14 @@ numbers), the handles are read back from the chains the batch added rules to
 them. `nft --echo` is not used: libnftables 1.0.6 fetches and parses the
 whole ruleset for it (+1.2 s at 50k rules, measured).
 
-Errors: nft reports a failed batch without saying which command failed. For
-batches up to BISECT_LIMIT commands the failing command is found by
-bisecting the batch in check mode (nothing is applied), so the error can name
-the YANG node it came from.
+Sending: a batch the encoder covers goes to the kernel as one raw netlink
+transaction (nft_encode); any other through libnftables as JSON.
+
+Errors: the kernel names the message it refused, so a refused netlink
+transaction names its command. nft reports a failed batch without saying
+which command failed; for batches up to BISECT_LIMIT commands that command is
+found by bisecting the batch in check mode (nothing is applied), so the error
+can name the YANG node it came from.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flyos_agent.backends.linux.nft_batch import Batch
+from flyos_agent.backends.linux.nft_encode import encode_batch
 from flyos_agent.backends.linux.nft_model import parse_comment
+from flyos_agent.backends.linux.nft_netlink import BatchRefused
 from flyos_agent.backends.linux.nft_runner import NftCommandError, Runner
 
 BISECT_LIMIT = 2000
@@ -53,11 +59,7 @@ def execute(runner: Runner, batch: Batch, next_handle: int | None) -> Applied:
     commands = batch.commands
     if not commands:
         return Applied({}, next_handle)
-    try:
-        runner.run(_text(commands))
-    except NftCommandError as exc:
-        index = _first_failing(runner, commands) if len(commands) <= BISECT_LIMIT else None
-        raise BatchFailed(str(exc), index) from exc
+    _send(runner, commands)
     base = 0 if batch.creates_table else next_handle
     if base is not None:
         handles = batch.predicted_handles(base)
@@ -65,6 +67,24 @@ def execute(runner: Runner, batch: Batch, next_handle: int | None) -> Applied:
             return Applied(handles, base + batch.allocations)
     found = _read_back(runner, batch)
     return Applied(found, _counter_after(batch, found))
+
+
+def _send(runner: Runner, commands: list[dict[str, Any]]) -> None:
+    """Apply the commands atomically: encoded when the encoder covers them, else through nft."""
+    transaction = encode_batch(commands) if runner.encode else None
+    if transaction is not None:
+        try:
+            runner.send(transaction)
+        except BatchRefused as exc:
+            seq = exc.seq
+            index = seq - 1 if seq is not None and seq <= len(commands) else None
+            raise BatchFailed(f"Could not process rule: {exc.strerror}", index) from exc
+        return
+    try:
+        runner.run(_text(commands))
+    except NftCommandError as exc:
+        index = _first_failing(runner, commands) if len(commands) <= BISECT_LIMIT else None
+        raise BatchFailed(str(exc), index) from exc
 
 
 def _text(commands: list[dict[str, Any]]) -> str:

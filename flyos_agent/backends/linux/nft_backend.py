@@ -5,13 +5,20 @@
 handler's prepare for its own changes; all of a commit's calls feed one
 `NftTransaction`, whose single Step sends one nft batch: the first call
 returns the Step, later calls of the same commit add to its plan (a dry run
-shows the complete batch) and return nothing. A call belongs to a new commit
-when its tree differs or its (path, phase) was seen already; `begin()` closes
-the current one.
+shows the complete batch) and return nothing. The Step is marked `last`: the
+engine applies it after every netlink step, so a failing netlink step never
+has to undo it and the ruleset of a failed commit stays byte-identical (the
+batch itself is atomic: refused, it changes nothing). A call belongs to a new
+commit when its tree differs or its (path, phase) was seen already; `begin()`
+closes the current one.
 
 Undo is the inverse batch: the same planner, from the view left by the
 applied batch back to the tree before the commit (rebuilt from the changes'
-old values, known at prepare).
+old values, known at prepare). It runs only when something fails after the
+batch (the journal write): what it re-adds gets new handles (the kernel
+allocates them, a client cannot choose them), content and rule order are as
+before. Rollback is an ordinary commit and behaves the same way
+(docs/backends.md).
 
 Composing it (LinuxBackend): construct `NftBackend(schema, netns)`, and from
 the composite's register / begin / state / close call the same methods here
@@ -200,6 +207,7 @@ class NftTransaction:
             plan={"op": "nft", "table": f"{FAMILY} {TABLE}", "commands": []},
             apply=self.apply,
             undo=self.undo,
+            last=True,
         )
 
     def add(self, phase: tuple[str, bool], changes: Sequence[Change]) -> None:
@@ -293,12 +301,13 @@ class _PathHandler:
         for change in changes:
             if change.op is not ChangeOp.DELETE:
                 mark_dirty(dirty, change, want)
-        errors: list[FlyosError] = []
-        for unit in sorted(dirty.rules):
+        refused: list[tuple[Unit, InvalidValue]] = []
+        for unit in dirty.rules:  # sorted below: only the refused ones
             try:
                 want.rules(unit)
             except InvalidValue as exc:
-                errors.append(exc)
+                refused.append((unit, exc))
+        errors: list[FlyosError] = [exc for _, exc in sorted(refused, key=lambda item: item[0])]
         for name in sorted(dirty.sets):
             try:
                 want.set_spec(name)

@@ -46,6 +46,7 @@ from flyos_agent.schema import Schema
 
 Slot = tuple[str, RuleKey]
 """Where a rule may live: (list head, key)."""
+NAT_HEADS = tuple(NAT_CHAINS)
 
 
 class Compiler:
@@ -57,6 +58,7 @@ class Compiler:
         self.acls: Map[str, Any] = tree.get("acls") or Map()
         self.nat: Map[str, Any] = tree.get("nat") or Map()
         self._rules: dict[Unit, list[RuleSpec]] = {}
+        self._acl_rules: dict[str, Map[Any, Any] | None] = {}
 
     # ------------------------------------------------------------------ chains and lists
 
@@ -92,16 +94,17 @@ class Compiler:
         return sorted((spec for spec in specs if spec.chain == chain), key=lambda spec: spec.key)
 
     def list_rules(self, head: str) -> list[RuleSpec]:
-        """Every rule of the list `head`, in order."""
+        """Every rule of the list `head`, in order (a rule's parts follow its sequence)."""
         if head in NAT_CHAINS:
-            units = [Unit(UnitKind.NAT_RULE, seq=key[0]) for key in _entries(self.nat, "rule")]
+            seqs = sorted(key[0] for key in _entries(self.nat, "rule"))
+            units = [Unit(UnitKind.NAT_RULE, seq=seq) for seq in seqs]
         else:
             acl = head.removeprefix(ACL_PREFIX)
             entry = _entries(self.acls, "acl").get((acl,))
             keys = _entries(entry, "rule") if entry is not None else Map()
-            units = [Unit(UnitKind.ACL_RULE, acl, key[0]) for key in keys]
-        specs = [spec for unit in units for spec in self.rules(unit) if spec.chain == head]
-        return sorted(specs, key=lambda spec: spec.key)
+            units = [Unit(UnitKind.ACL_RULE, acl, seq) for seq in sorted(key[0] for key in keys)]
+        rules = self.rules
+        return [spec for unit in units for spec in rules(unit) if spec.chain == head]
 
     def spec_at(self, head: str, key: RuleKey) -> RuleSpec | None:
         """The rule at `key` of list `head`."""
@@ -130,26 +133,37 @@ class Compiler:
     @staticmethod
     def slots(unit: Unit) -> list[Slot]:
         """Every (list, key) an ACL or NAT rule's nft rules may occupy, whatever its content."""
+        return [(head, (unit.seq, "", part)) for head in Compiler.lists(unit) for part in (0, 1)]
+
+    @staticmethod
+    def lists(unit: Unit) -> tuple[str, ...]:
+        """The lists an ACL or NAT rule's nft rules may be in, whatever its content."""
         if unit.kind is UnitKind.ACL_RULE:
-            return [(acl_chain(unit.name), (unit.seq, "", part)) for part in (0, 1)]
+            return (acl_chain(unit.name),)
         if unit.kind is UnitKind.NAT_RULE:
-            return [(head, (unit.seq, "", part)) for head in NAT_CHAINS for part in (0, 1)]
-        return []
+            return NAT_HEADS
+        return ()
 
     def _acl_rule(self, acl: str, seq: int) -> list[RuleSpec]:
-        entry = _entries(self.acls, "acl").get((acl,))
-        rule = _entries(entry, "rule").get((seq,)) if entry is not None else None
+        if acl not in self._acl_rules:
+            entry = _entries(self.acls, "acl").get((acl,))
+            self._acl_rules[acl] = _entries(entry, "rule") if entry is not None else None
+        rules = self._acl_rules[acl]
+        rule = rules.get((seq,)) if rules is not None else None
         if rule is None:
             return []
         path = unit_path(Unit(UnitKind.ACL_RULE, acl, seq))
-        proto = protocol_number(rule.get("protocol"))
+        action = rule["action"]
+        proto = protocol_number(rule.get("protocol")) if action == "reject" else None
+        chain = acl_chain(acl)
         specs = []
         for index, part in enumerate(self._parts(rule, path)):
             tail = _counter_log(rule, rule.get("log-prefix"))
-            tail.append(_verdict(rule["action"], part, proto))
+            tail.append(_verdict(action, part, proto))
             comment = f"acl {acl} rule {seq}{' ipv6' if index else ''}"
+            expr = part.expr + tail
             specs.append(
-                RuleSpec(acl_chain(acl), (seq, "", index), comment, part.expr + tail, path)
+                RuleSpec(chain, (seq, "", index), comment, expr, path, part.anonymous_sets)
             )
         return specs
 
@@ -219,7 +233,9 @@ class Compiler:
         for index, part in enumerate(self._parts(rule, path, family)):
             expr = part.expr + _counter_log(rule, None) + [statement]
             comment = f"nat rule {seq}{' ipv6' if index else ''}"
-            specs += [RuleSpec(head, (seq, "", index), comment, expr, path) for head in heads]
+            key = (seq, "", index)
+            sets = part.anonymous_sets
+            specs += [RuleSpec(head, key, comment, expr, path, sets) for head in heads]
         return specs
 
     def _nat_statement(self, rule: Map[str, Any], family: str | None, path: InstancePath) -> Expr:

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from immutables import Map
 
@@ -39,7 +38,6 @@ PROTOCOL_NUMBERS = {
 PORT_PROTOCOLS = {6: "tcp", 17: "udp", 132: "sctp"}
 ICMP_PROTOCOLS = {1: ("icmp", IPV4), 58: ("icmpv6", IPV6)}
 CT_STATES = {"invalid": 1, "established": 2, "related": 4, "new": 8, "untracked": 64}
-ENDPOINT_NAMES = ("source", "destination")
 
 Expr = dict[str, Any]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -49,15 +47,16 @@ class MatchError(ValueError):
     """Selectors nft cannot express, or that can never match."""
 
 
-@dataclass(frozen=True, slots=True)
-class Part:
+class Part(NamedTuple):
     """The matches of one nft rule: `family` is the family the rule is limited to
     (None: both), `network_known` whether nft knows the network header (it then
-    picks an ICMP or ICMPv6 reject instead of ICMPx)."""
+    picks an ICMP or ICMPv6 reject instead of ICMPx), and how many of the matches
+    are against anonymous sets (nft creates a set, with a handle, for each)."""
 
     family: str | None
     network_known: bool
     expr: list[Expr]
+    anonymous_sets: int = 0
 
 
 def match(left: Expr, right: Any, op: str = "==") -> Expr:
@@ -94,8 +93,7 @@ def set_name(name: str, family: str) -> str:
     return f"{'v4' if family == IPV4 else 'v6'}-{name}"
 
 
-@dataclass(frozen=True, slots=True)
-class _Endpoint:
+class _Endpoint(NamedTuple):
     """One end of a rule: address match values by family, the families it allows
     (None: any), its address set (name, family) and its port match value."""
 
@@ -106,6 +104,7 @@ class _Endpoint:
 
 
 NO_ENDPOINT = _Endpoint({}, None, None, None)
+ONLY = {IPV4: frozenset((IPV4,)), IPV6: frozenset((IPV6,))}
 
 
 def compile_match(
@@ -119,24 +118,31 @@ def compile_match(
     `set_family(name)` gives an address set's family; `family` limits the rule
     further (the family of a NAT rule's to-address). Raises MatchError.
     """
-    proto = protocol_number(entry.get("protocol"))
-    icmp_family = ICMP_PROTOCOLS[proto][1] if proto in ICMP_PROTOCOLS else None
-    families = set(FAMILIES)
-    for limit in (entry.get("family"), family, icmp_family):
+    get = entry.get
+    proto = protocol_number(get("protocol"))
+    icmp = ICMP_PROTOCOLS.get(proto) if proto is not None else None
+    families = FAMILIES
+    for limit in (get("family"), family, icmp[1] if icmp is not None else None):
         if limit is not None:
-            families &= {limit}
-    ends = [_endpoint(entry.get(name), set_family) for name in ENDPOINT_NAMES]
+            families = families & ONLY[limit]
+    source, destination = get("source"), get("destination")
+    ends = (
+        NO_ENDPOINT if source is None else _endpoint(source, set_family),
+        NO_ENDPOINT if destination is None else _endpoint(destination, set_family),
+    )
+    by_address = False
     for end in ends:
         if end.families is not None:
-            families &= end.families
+            families = families & end.families
+            by_address = True
     if not families:
         raise MatchError("the selectors have no address family in common: the rule never matches")
-    if any(end.families is not None for end in ends):
+    if by_address:
         return [_part(entry, proto, fam, True, ends) for fam in sorted(families)]
-    if len(families) == 1 and (entry.get("family") is not None or family is not None):
+    if len(families) == 1 and (get("family") is not None or family is not None):
         (only,) = families
         # an ICMP protocol match implies the family: nft hides an nfproto match before it
-        return [_part(entry, proto, only, proto not in ICMP_PROTOCOLS, ends)]
+        return [_part(entry, proto, only, icmp is None, ends)]
     return [_part(entry, proto, None, False, ends)]
 
 
@@ -145,54 +151,71 @@ def _part(
     proto: int | None,
     family: str | None,
     network_known: bool,
-    ends: list[_Endpoint],
+    ends: tuple[_Endpoint, _Endpoint],
 ) -> Part:
+    get = entry.get
     expr: list[Expr] = []
+    sets = 0
     for leaf, key in (("in-interface", "iifname"), ("out-interface", "oifname")):
-        if entry.get(leaf) is not None:
-            expr.append(match(meta(key), entry[leaf]))
-    by_address = any(end.families is not None for end in ends)
+        name = get(leaf)
+        if name is not None:
+            expr.append(match(meta(key), name))
+    source, destination = ends
+    by_address = source.families is not None or destination.families is not None
     if family is not None and network_known and not by_address:
         expr.append(match(meta("nfproto"), NFPROTO[family]))
-    has_ports = any(end.ports is not None for end in ends)
-    implied = has_ports or (proto in ICMP_PROTOCOLS and entry.get("icmp-type") is not None)
-    if proto is not None and not implied:
+    has_ports = source.ports is not None or destination.ports is not None
+    icmp_type = get("icmp-type") if proto in ICMP_PROTOCOLS else None
+    if proto is not None and not has_ports and icmp_type is None:
         expr.append(match(meta("l4proto"), proto))
-    if family is not None:
-        for end, field in zip(ends, ("saddr", "daddr"), strict=True):
-            left = payload(ADDRESS_PROTOCOL[family], field)
-            if family in end.addresses:
-                expr.append(match(left, end.addresses[family]))
+    if by_address and family is not None:
+        for end, field in ((source, "saddr"), (destination, "daddr")):
+            value = end.addresses.get(family)
+            if value is not None:
+                expr.append(match(payload(ADDRESS_PROTOCOL[family], field), value))
+                sets += _is_set(value)
             if end.address_set is not None:
+                left = payload(ADDRESS_PROTOCOL[family], field)
                 expr.append(match(left, "@" + set_name(end.address_set[0], family)))
     if has_ports:
-        for end, field in zip(ends, ("sport", "dport"), strict=True):
+        for end, field in ((source, "sport"), (destination, "dport")):
             if end.ports is not None:
                 expr.append(match(payload(PORT_PROTOCOLS[proto or 0], field), end.ports))
-    if entry.get("icmp-type") is not None and proto in ICMP_PROTOCOLS:
-        expr.append(match(payload(ICMP_PROTOCOLS[proto][0], "type"), entry["icmp-type"]))
-    states = entry.get("ct-state")
+                sets += _is_set(end.ports)
+    if icmp_type is not None:
+        expr.append(match(payload(ICMP_PROTOCOLS[proto or 0][0], "type"), icmp_type))
+    states = get("ct-state")
     if states:
         bits = sorted({CT_STATES[state] for state in states})
         expr.append(match(CT_STATE, bits[0] if len(bits) == 1 else bits, "in"))
-    return Part(family, network_known or by_address, expr)
+    return Part(family, network_known or by_address, expr, sets)
 
 
-def _endpoint(value: Map[str, Any] | None, set_family: Callable[[str], str]) -> _Endpoint:
-    if value is None:
-        return NO_ENDPOINT
-    prefixes = value.get("prefix", ())
-    by_family: dict[str, list[str]] = {}
-    for prefix in prefixes:
-        by_family.setdefault(IPV6 if ":" in prefix else IPV4, []).append(prefix)
-    addresses = {fam: _address_value(group) for fam, group in by_family.items()}
-    families = frozenset(addresses) if addresses else None
-    name = value.get("address-set")
+def _is_set(value: Any) -> bool:
+    return type(value) is dict and "set" in value
+
+
+def _endpoint(value: Map[str, Any], set_family: Callable[[str], str]) -> _Endpoint:
+    get = value.get
+    prefixes = get("prefix")
+    addresses: dict[str, Any] = {}
+    families = None
+    if prefixes and len(prefixes) == 1:
+        family = IPV6 if ":" in prefixes[0] else IPV4
+        addresses = {family: _address_value(prefixes)}
+        families = ONLY[family]
+    elif prefixes:
+        by_family: dict[str, list[str]] = {}
+        for prefix in prefixes:
+            by_family.setdefault(IPV6 if ":" in prefix else IPV4, []).append(prefix)
+        addresses = {fam: _address_value(group) for fam, group in by_family.items()}
+        families = ONLY[next(iter(addresses))] if len(addresses) == 1 else FAMILIES
+    name = get("address-set")
     address_set = None
     if name is not None:
         address_set = (name, set_family(name))
-        families = frozenset({address_set[1]}) & (families if families is not None else FAMILIES)
-    ports = value.get("port")
+        families = ONLY[address_set[1]] & (families if families is not None else FAMILIES)
+    ports = get("port")
     return _Endpoint(addresses, families, address_set, _port_match(ports) if ports else None)
 
 

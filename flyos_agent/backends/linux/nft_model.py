@@ -83,13 +83,15 @@ class Unit(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class RuleSpec:
-    """One nft rule as the configuration wants it, in chain or list `chain`."""
+    """One nft rule as the configuration wants it, in chain or list `chain`
+    (`anonymous_sets`: how many sets nft creates for it, each taking a handle)."""
 
     chain: str
     key: RuleKey
     comment: str
     expr: list[Expr]
     path: InstancePath
+    anonymous_sets: int = 0
 
     def body(self, chain: str | None = None) -> dict[str, Any]:
         """The rule object of an nft JSON command (in `chain`, default its own)."""
@@ -107,18 +109,7 @@ class RuleSpec:
             {"counter": {"packets": packets, "bytes": bytes_}} if "counter" in item else item
             for item in self.expr
         ]
-        return RuleSpec(self.chain, self.key, self.comment, expr, self.path)
-
-    @property
-    def anonymous_sets(self) -> int:
-        """How many anonymous sets nft creates for this rule (each takes a handle)."""
-        return sum(
-            1
-            for item in self.expr
-            if "match" in item
-            and isinstance(item["match"]["right"], dict)
-            and "set" in item["match"]["right"]
-        )
+        return RuleSpec(self.chain, self.key, self.comment, expr, self.path, self.anonymous_sets)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,20 @@
-"""Raw nf_tables netlink reads of single rules and single chains.
+"""Raw nf_tables netlink: reads of single rules and single chains, and whole transactions.
 
 libnftables (1.0.6) cannot read one rule, and reading one chain through it
 fetches and parses the whole ruleset. The kernel can answer both directly:
 NFT_MSG_GETRULE for (table, chain, handle), or a dump filtered by (table,
 chain). The backend uses them to verify predicted handles, to learn handles
 after a batch, and to carry counters over when it rewrites a bucket.
+
+`send_batch` sends a transaction encoded by nft_encode. The kernel processes
+it while the send runs, so what it refused is already queued when the send
+returns (libnftables reads it the same way); no message asks for an ack.
 """
 
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import struct
 from collections.abc import Iterator
@@ -37,6 +42,10 @@ NFTA_IMMEDIATE_DATA = 2
 NFTA_DATA_VERDICT = 2
 NFTA_VERDICT_CHAIN = 2
 NFTNL_UDATA_RULE_COMMENT = 0
+SOL_NETLINK = 270
+NETLINK_CAP_ACK = 10
+SO_SNDBUFFORCE = 32
+SNDBUF_SLACK = 1 << 16
 _HEADER = struct.Struct("=IHHII")
 _GENMSG = struct.Struct("=BBH")
 _ATTR = struct.Struct("=HH")
@@ -45,6 +54,15 @@ _U64 = struct.Struct(">Q")
 
 class NetlinkError(OSError):
     """The kernel refused a netlink request."""
+
+
+class BatchRefused(NetlinkError):
+    """The kernel refused a transaction, which left nothing applied; `seq` is the
+    sequence number of the first message it refused (None: the whole batch, or lost)."""
+
+    def __init__(self, code: int, seq: int | None) -> None:
+        super().__init__(code, os.strerror(code))
+        self.seq = seq
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +79,50 @@ def open_socket() -> socket.socket:
     """A netfilter netlink socket in the calling thread's network namespace."""
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
     sock.bind((0, 0))
+    sock.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)  # errors without the refused message
     sock.settimeout(5.0)
     return sock
+
+
+def send_batch(sock: socket.socket, transaction: bytes) -> None:
+    """Send one encoded transaction (batch begin ... batch end) in one datagram;
+    BatchRefused if the kernel refused any of it."""
+    sock.setsockopt(socket.SOL_SOCKET, SO_SNDBUFFORCE, len(transaction) + SNDBUF_SLACK)
+    sock.send(transaction)
+    refused: list[tuple[int, int]] = []
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        while True:
+            try:
+                data = sock.recv(1 << 16)
+            except BlockingIOError:
+                break
+            except OSError as exc:  # ENOBUFS: more refusals than the queue held
+                refused.append((exc.errno or errno.ENOBUFS, -1))
+                continue
+            refused += _refusals(data)
+    finally:
+        sock.settimeout(timeout)
+    if refused:
+        positive = [entry for entry in refused if entry[1] > 0]
+        code, seq = min(positive, key=lambda entry: entry[1]) if positive else refused[0]
+        raise BatchRefused(code, seq if seq > 0 else None)
+
+
+def _refusals(data: bytes) -> Iterator[tuple[int, int]]:
+    """(errno, sequence number of the refused message) of each error in a datagram."""
+    offset = 0
+    while offset + _HEADER.size <= len(data):
+        length, kind, _, _, _ = _HEADER.unpack_from(data, offset)
+        if length < _HEADER.size:
+            return
+        if kind == NLMSG_ERROR and length >= _HEADER.size + 4 + _HEADER.size:
+            (code,) = struct.unpack_from("=i", data, offset + _HEADER.size)
+            seq = _HEADER.unpack_from(data, offset + _HEADER.size + 4)[3]
+            if code:
+                yield -code, seq
+        offset += (length + 3) & ~3
 
 
 def get_rule(sock: socket.socket, table: str, chain: str, handle: int) -> RuleInfo | None:

@@ -80,15 +80,16 @@ class Planner:
         if dirty.base:
             self._base_chains(builder, view.chains if view.exists else set())
         units: dict[str, set[Unit]] = defaultdict(set)
+        lists = self.want.lists
         for unit in dirty.rules:
-            for head, _ in self.want.slots(unit):
+            for head in lists(unit):
                 units[head].add(unit)
-        for head in sorted(dirty.lists | set(units)):
-            builder.merge(self._list(head, frozenset(units[head])))
+        for head in sorted(dirty.lists | units.keys()):
+            builder.merge(self._list(head, units.get(head, set())))
         self._sets(builder, dirty.sets)
         return builder.batch()
 
-    def _list(self, head: str, units: frozenset[Unit]) -> Builder:
+    def _list(self, head: str, units: set[Unit]) -> Builder:
         """The planned changes of one list (from the fragments when planned already)."""
         spec = self.want.head(head)
         listing = self.view.lists.get(head) if self.view.exists else None

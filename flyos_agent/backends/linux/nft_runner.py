@@ -15,6 +15,13 @@ batch costs the same either way (2.45 s through libnftables, 2.37 s through
 15.7 ms over libnftables and 31.8 ms over the nft command (process start-up
 and a fresh cache every time). Small commits dominate, so `open_runner`
 prefers the library.
+
+Both also send batches the encoder covers (nft_encode) as raw nf_tables
+transactions over their netlink socket (`send`), unless built with
+`encode=False`. Measured here, the 50k-rule ACL's batch in CPU seconds:
+encoding 0.38 + the kernel's work 0.76, where `json.dumps` took 0.31 and
+libnftables 2.28 (1.5 of its own parsing and evaluation, then the same
+kernel work).
 """
 
 from __future__ import annotations
@@ -88,8 +95,9 @@ def _enter(netns: str | None) -> None:
 class Runner(ABC):
     """Runs nft JSON text in a namespace; subclasses say how."""
 
-    def __init__(self, netns: str | None) -> None:
+    def __init__(self, netns: str | None, *, encode: bool = True) -> None:
         self.netns = netns
+        self.encode = encode
         self.thread = NetnsThread(netns)
         self._sock = self.thread.call(nft_netlink.open_socket)
 
@@ -110,6 +118,11 @@ class Runner(ABC):
         objects: list[dict[str, Any]] = json.JSONDecoder().raw_decode(out.strip())[0]["nftables"]
         return [item for item in objects if "metainfo" not in item]
 
+    def send(self, transaction: bytes) -> None:
+        """Apply an encoded nf_tables transaction (nft_encode.encode_batch); BatchRefused
+        (nothing applied) if the kernel refuses any of it."""
+        self.thread.call(nft_netlink.send_batch, self._sock, transaction)
+
     def get_rule(self, chain: str, handle: int) -> RuleInfo | None:
         """Rule `handle` of `chain` in the owned table (None: no such rule)."""
         return self.thread.call(nft_netlink.get_rule, self._sock, TABLE, chain, handle)
@@ -127,8 +140,8 @@ class Runner(ABC):
 class LibnftablesRunner(Runner):
     """libnftables, called from the namespace thread."""
 
-    def __init__(self, netns: str | None, binding: ModuleType) -> None:
-        super().__init__(netns)
+    def __init__(self, netns: str | None, binding: ModuleType, *, encode: bool = True) -> None:
+        super().__init__(netns, encode=encode)
         self._nft: Any = self.thread.call(_new_context, binding)
 
     def run(self, text: str, *, check: bool = False) -> str:
@@ -202,9 +215,10 @@ def load_binding() -> ModuleType | None:
     return module
 
 
-def open_runner(netns: str | None, prefer: str = "libnftables") -> Runner:
-    """A runner for `netns`: libnftables when loadable (and preferred), else the CLI."""
+def open_runner(netns: str | None, prefer: str = "libnftables", *, encode: bool = True) -> Runner:
+    """A runner for `netns`: libnftables when loadable (and preferred), else the CLI;
+    with `encode`, batches the encoder covers go to the kernel as raw netlink."""
     binding = load_binding() if prefer == "libnftables" else None
     if binding is not None:
-        return LibnftablesRunner(netns, binding)
-    return CliRunner(netns)
+        return LibnftablesRunner(netns, binding, encode=encode)
+    return CliRunner(netns, encode=encode)

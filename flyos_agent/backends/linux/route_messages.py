@@ -3,6 +3,9 @@
 Every route the agent installs carries protocol FLYOS_PROTO (177, "flyos";
 unassigned in the kernel's rtnetlink.h and in iproute2's rt_protos), which is
 how reconcile tells the agent's routes from everyone else's.
+
+`encode_route` is the one definition of a route request; `RouteEncoder` packs
+many of them fast by reusing its output as a template per route form.
 """
 
 from __future__ import annotations
@@ -11,14 +14,19 @@ import socket
 import struct
 from collections.abc import Callable, Mapping
 from functools import cache
+from socket import inet_pton
 from typing import Any, NamedTuple
 
 from flyos_agent.backends.linux.netlink_batch import (
+    ATTR,
+    HEADER,
     NLM_F_CREATE,
     NLM_F_EXCL,
     NLM_F_REPLACE,
+    MessageBatch,
     Request,
     attr,
+    message,
     parse_attrs,
     u32_attr,
 )
@@ -229,6 +237,76 @@ def _multipath(route: Route, ifindex: Callable[[str], int]) -> bytes:
         index = ifindex(hop.dev) if hop.dev is not None else 0
         out.append(RTNH.pack(8 + len(gateway), flags, hop.weight - 1, index) + gateway)
     return b"".join(out)
+
+
+class RouteEncoder:
+    """Packs route requests into a MessageBatch, one `struct.pack` per route.
+
+    Routes that differ only in their destination address have the same request
+    but for those bytes (and the sequence number): the first such route is
+    encoded by `encode_route` and kept as the template of the others. A
+    /routing/static entry of prefix, via and dev alone (the common form) needs
+    no Route at all: the template is found by its prefix length, via and dev.
+    """
+
+    def __init__(self, vrf_tables: Mapping[str, int], ifindex: Callable[[str], int]) -> None:
+        self.vrf_tables = vrf_tables
+        self.ifindex = ifindex
+        self.templates: dict[tuple[Any, ...], _Template] = {}
+
+    def add_entry(self, batch: MessageBatch, entry: Mapping[str, Any], op: str) -> None:
+        """Append `op` of the route a /routing/static entry describes."""
+        dst, _, length = entry["prefix"].partition("/")
+        via = entry.get("via")
+        dev = entry.get("dev")
+        if len(entry) != 1 + (via is not None) + (dev is not None):
+            self.add_route(batch, route_from_entry(entry, self.vrf_tables), op)
+            return
+        key = (op, length, via, dev, ":" in dst)
+        template = self.templates.get(key)
+        if template is None:
+            route = route_from_entry(entry, self.vrf_tables)
+            template = self.templates[key] = _template(route, op, self.ifindex)
+        pack, head, mid, tail, family = template
+        address = inet_pton(family, dst)
+        batch.messages.append(pack(head, len(batch.messages) + 1, mid, address, tail))
+
+    def add_route(self, batch: MessageBatch, route: Route, op: str) -> None:
+        """Append `op` of `route`."""
+        key = (op, route[:1] + route[2:])
+        template = self.templates.get(key)
+        if template is None:
+            template = self.templates[key] = _template(route, op, self.ifindex)
+        pack, head, mid, tail, family = template
+        address = inet_pton(family, route.dst)
+        batch.messages.append(pack(head, len(batch.messages) + 1, mid, address, tail))
+
+
+class _Template(NamedTuple):
+    """A route request cut around its sequence number and destination address."""
+
+    pack: Callable[[bytes, int, bytes, bytes, bytes], bytes]
+    head: bytes
+    mid: bytes
+    tail: bytes
+    family: int
+
+
+_SEQ_AT = 8  # after the netlink header's length, type and flags
+_DST_AT = HEADER.size + RTMSG.size + ATTR.size  # after the header, rtmsg and RTA_DST's header
+
+
+def _template(route: Route, op: str, ifindex: Callable[[str], int]) -> _Template:
+    """The template of the requests of `op` on routes like `route` (any destination)."""
+    msg_type, flags, payload = encode_route(route, op, ifindex)
+    whole = message(msg_type, flags, 0, payload)
+    size = len(inet_pton(route.family, route.dst))
+    assert ATTR.unpack_from(whole, _DST_AT - ATTR.size) == (ATTR.size + size, RTA_DST)
+    mid_at = _SEQ_AT + 4
+    tail_at = _DST_AT + size
+    layout = struct.Struct(f"={_SEQ_AT}sI{_DST_AT - mid_at}s{size}s{len(whole) - tail_at}s")
+    head, mid, tail = whole[:_SEQ_AT], whole[mid_at:_DST_AT], whole[tail_at:]
+    return _Template(layout.pack, head, mid, tail, route.family)
 
 
 def dump_request(family: int = socket.AF_UNSPEC) -> bytes:

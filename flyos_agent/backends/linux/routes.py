@@ -1,6 +1,8 @@
 """Static routes (/routing/static and its ECMP next hops) and BGP/OSPF announcements.
 
-Untracked routes go to the kernel in one batch per handler call (see bulk);
+Untracked routes go to the kernel in one batch per handler call (see bulk):
+prepare keeps the changes, the batch packs their requests when applied, and
+their plans and paths are built only when read (a dry run, an error);
 tracked routes (`track true`) are handed to the Tracker, one step each,
 because whether they are installed depends on their next hops.
 
@@ -13,23 +15,21 @@ kernel held when the commit was prepared.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from immutables import Map
 
 from flyos_agent.backends.base import Step
-from flyos_agent.backends.linux.bulk import Bulk, BulkItem, Encoder, resolve
+from flyos_agent.backends.linux.bulk import Bulk, BulkItem, ItemList, MissingDevice, resolve
 from flyos_agent.backends.linux.changes import entry_of
 from flyos_agent.backends.linux.kernel import Kernel
-from flyos_agent.backends.linux.netlink_batch import Request
+from flyos_agent.backends.linux.netlink_batch import MessageBatch, Request
+from flyos_agent.backends.linux.route_index import RouteDump
 from flyos_agent.backends.linux.route_messages import (
-    RTM_GETROUTE,
     Route,
-    decode_route,
-    dump_request,
+    RouteEncoder,
     encode_route,
     route_from_entry,
     same_route,
@@ -82,25 +82,37 @@ class StaticRoutes:
     def prepare(self, changes: Sequence[Change], tree: Map[str, Any]) -> list[Step]:
         """One batched step per untracked route, one tracker step per tracked route."""
         tables = VrfTables(self.kernel, tree)
-        items: list[BulkItem] = []
+        plain: list[Change] = []
         tracked: list[Step] = []
         for change in changes:
-            path = format_path(self.schema, change.path)
-            old = route_from_entry(change.old, tables) if change.old is not None else None
-            new = route_from_entry(change.new, tables) if change.new is not None else None
-            old_tracked = change.old is not None and bool(change.old.get("track"))
-            new_tracked = change.new is not None and bool(change.new.get("track"))
+            old, new = change.old, change.new
+            old_tracked = old is not None and bool(old.get("track"))
+            new_tracked = new is not None and bool(new.get("track"))
+            for entry in (old, new):
+                if entry is not None and "vrf" in entry:
+                    tables[entry["vrf"]]  # every table is known before anything is applied
             if old_tracked or new_tracked:
-                prefix = entry_of(change)["prefix"]
-                tracked.append(
-                    self._tracked_step(
-                        prefix, path, old, new, old_tracked=old_tracked, new_tracked=new_tracked
-                    )
-                )
+                tracked.append(self._tracked_change(change, tables, old_tracked, new_tracked))
             else:
-                items.append(_route_item(path, old, new))
-        steps = Bulk(self.kernel, items).steps() if items else []
+                plain.append(change)
+        items = RouteChanges(self.schema, tables, plain)
+        steps = Bulk(self.kernel, items).steps() if plain else []
         return steps + tracked
+
+    def _tracked_change(
+        self, change: Change, tables: VrfTables, old_tracked: bool, new_tracked: bool
+    ) -> Step:
+        """The tracker step of a change with a tracked route on either side."""
+        old = route_from_entry(change.old, tables) if change.old is not None else None
+        new = route_from_entry(change.new, tables) if change.new is not None else None
+        return self._tracked_step(
+            entry_of(change)["prefix"],
+            format_path(self.schema, change.path),
+            old,
+            new,
+            old_tracked=old_tracked,
+            new_tracked=new_tracked,
+        )
 
     def _tracked_step(
         self,
@@ -117,7 +129,7 @@ class StaticRoutes:
         old_watched = old if old_tracked else None
         new_watched = new if new_tracked else None
         plain = _route_item(path, old_plain, new_plain) if old_plain or new_plain else None
-        bulk = Bulk(self.kernel, [plain]) if plain is not None else None
+        bulk = Bulk(self.kernel, ItemList([plain])) if plain is not None else None
         tracker = self.tracker
 
         def apply() -> None:
@@ -151,36 +163,96 @@ class StaticRoutes:
         return Step(plan, apply, undo, path)
 
 
-def _route_item(path: str, old: Route | None, new: Route | None) -> BulkItem:
-    """The batch item that turns route `old` into `new` (either may be absent)."""
+class Transition(NamedTuple):
+    """How route `old` becomes `new`: the plan, the (route, op) requests, their undos (aligned)."""
+
+    plan: dict[str, Any]
+    forward: list[tuple[Route, str]]
+    back: list[tuple[Route, str]]
+
+
+def transition(old: Route | None, new: Route | None) -> Transition:
+    """The requests turning route `old` into `new` (either may be absent)."""
     if old is None and new is not None:
-        return _item(new.plan("add"), path, [(new, "add")], [(new, "del")])
+        return Transition(new.plan("add"), [(new, "add")], [(new, "del")])
     if new is None and old is not None:
-        return _item(old.plan("del"), path, [(old, "del")], [(old, "add")])
+        return Transition(old.plan("del"), [(old, "del")], [(old, "add")])
     assert old is not None and new is not None
     if old.key == new.key:
-        return _item(new.plan("replace"), path, [(new, "replace")], [(old, "replace")])
+        return Transition(new.plan("replace"), [(new, "replace")], [(old, "replace")])
     plan = {**new.plan("add"), "op": "route move", "from": old.plan("del")}
-    return _item(plan, path, [(old, "del"), (new, "add")], [(old, "add"), (new, "del")])
+    return Transition(plan, [(old, "del"), (new, "add")], [(old, "add"), (new, "del")])
 
 
-def _item(
-    plan: dict[str, Any], path: str, forward: list[tuple[Route, str]], back: list[tuple[Route, str]]
-) -> BulkItem:
-    """A batch item applying the (route, op) pairs `forward`, undone by `back` (aligned).
+class RouteChanges:
+    """The untracked route changes of one commit as Bulk items, built lazily.
 
-    Requests that name no device are built now, in prepare; the others when applied,
-    once the devices they name exist and have their ifindex.
+    Prepare keeps only the changes: an item's plan and path are built when read,
+    and the requests of a created or deleted route come from its entry through
+    the RouteEncoder when the batch is applied.
     """
-    if any(route.dev is not None or any(hop.dev for hop in route.nexthops) for route, _ in forward):
-        encode: Encoder = partial(_encode_all, forward)
-    else:
-        encode = partial(_prebuilt, _encode_all(forward, {}))
-    return BulkItem(plan, path, encode, partial(_encode_all, back))
+
+    def __init__(self, schema: Schema, tables: VrfTables, changes: list[Change]) -> None:
+        self.schema = schema
+        self.tables = tables
+        self.changes = changes
+
+    def __len__(self) -> int:
+        return len(self.changes)
+
+    def transition(self, index: int) -> Transition:
+        """The routes of change `index` and how one becomes the other."""
+        change = self.changes[index]
+        old = route_from_entry(change.old, self.tables) if change.old is not None else None
+        new = route_from_entry(change.new, self.tables) if change.new is not None else None
+        return transition(old, new)
+
+    def plan(self, index: int) -> dict[str, Any]:
+        """The dry-run description of change `index`."""
+        return self.transition(index).plan
+
+    def path(self, index: int) -> str:
+        """The YANG path of change `index`."""
+        return format_path(self.schema, self.changes[index].path)
+
+    def forward(self, names: dict[str, int]) -> tuple[MessageBatch, list[int]]:
+        """Every change's requests, and the change each message belongs to."""
+        batch = MessageBatch()
+        owners: list[int] = []
+        encoder = RouteEncoder(self.tables, partial(resolve, names))
+        index = 0
+        try:
+            for index, change in enumerate(self.changes):
+                old, new = change.old, change.new
+                if old is None and new is not None:
+                    encoder.add_entry(batch, new, "add")
+                elif new is None and old is not None:
+                    encoder.add_entry(batch, old, "del")
+                else:
+                    for route, op in self.transition(index).forward:
+                        encoder.add_route(batch, route, op)
+                        owners.append(index)
+                    continue
+                owners.append(index)
+        except MissingDevice as exc:
+            exc.item = index
+            raise
+        return batch, owners
+
+    def backward(self, names: dict[str, int]) -> list[Request]:
+        """The undo of every request of `forward`, aligned with them."""
+        lookup = partial(resolve, names)
+        return [
+            encode_route(route, op, lookup)
+            for index in range(len(self.changes))
+            for route, op in self.transition(index).back
+        ]
 
 
-def _prebuilt(requests: list[Request], _names: dict[str, int]) -> list[Request]:
-    return requests
+def _route_item(path: str, old: Route | None, new: Route | None) -> BulkItem:
+    """The batch item that turns route `old` into `new` (either may be absent)."""
+    plan, forward, back = transition(old, new)
+    return BulkItem(plan, path, partial(_encode_all, forward), partial(_encode_all, back))
 
 
 def _encode_all(operations: list[tuple[Route, str]], names: dict[str, int]) -> list[Request]:
@@ -226,10 +298,8 @@ class StaticNexthops:
                 continue
             old = installed.get(new.key)
             if old is not None and not same_route(new, old):
-                items.append(
-                    _item(new.plan("replace"), path, [(new, "replace")], [(old, "replace")])
-                )
-        return (Bulk(self.kernel, items).steps() if items else []) + tracked
+                items.append(_route_item(path, old, new))
+        return (Bulk(self.kernel, ItemList(items)).steps() if items else []) + tracked
 
     def _retrack(self, prefix: str, new: Route, path: str) -> Step:
         """Track `prefix` in its new form; undo: the form the tracker had."""
@@ -257,15 +327,7 @@ class StaticNexthops:
 
 def owned_routes(kernel: Kernel) -> list[Route]:
     """Every route of the agent's protocol in every table, as the kernel holds it."""
-    with kernel.lock:
-        names = {index: name for name, index in kernel.ifindex_map().items()}
-        out = []
-        for family in (socket.AF_INET, socket.AF_INET6):
-            for message in kernel.rtnl.dump(RTM_GETROUTE, dump_request(family)):
-                route = decode_route(message, names.get)
-                if route is not None:
-                    out.append(route)
-        return out
+    return RouteDump.read(kernel).all()
 
 
 class Announcements:

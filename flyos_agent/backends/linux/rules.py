@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from immutables import Map
 
 from flyos_agent.backends.base import Step
-from flyos_agent.backends.linux.bulk import Bulk, BulkItem
+from flyos_agent.backends.linux.bulk import Bulk, BulkItem, ItemList
 from flyos_agent.backends.linux.kernel import Kernel
 from flyos_agent.backends.linux.netlink_batch import (
     NLM_F_CREATE,
@@ -244,4 +244,4 @@ class PolicyRules:
             old = rules_from_entry(change.old, tables) if change.old is not None else []
             new = rules_from_entry(change.new, tables) if change.new is not None else []
             items.append(rule_item(format_path(self.schema, change.path), old, new))
-        return Bulk(self.kernel, items).steps() if items else []
+        return Bulk(self.kernel, ItemList(items)).steps() if items else []

@@ -12,6 +12,7 @@ neighbour it sends one datagram to the gateway so the kernel probes it again.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import select
@@ -55,6 +56,7 @@ class Tracker:
         self.interval = interval
         self.routes: dict[str, Tracked] = {}
         self._stop = threading.Event()
+        self._wake_read, self._wake_write = socket.socketpair()
         self._thread: threading.Thread | None = None
         self._probes: dict[int, socket.socket] = {}
 
@@ -112,8 +114,12 @@ class Tracker:
     def close(self) -> None:
         """Stop the monitor thread and close the probe sockets."""
         self._stop.set()
+        with contextlib.suppress(OSError):  # closed already: a second close()
+            self._wake_write.send(b"\0")  # the monitor's select() returns at once
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self._wake_read.close()
+        self._wake_write.close()
         for sock in self._probes.values():
             sock.close()
         self._probes.clear()
@@ -201,7 +207,9 @@ class Tracker:
         events.setblocking(False)
         try:
             while not self._stop.is_set():
-                ready, _w, _x = select.select([events], [], [], self.interval)
+                ready, _w, _x = select.select([events, self._wake_read], [], [], self.interval)
+                if self._stop.is_set():
+                    break
                 if ready:
                     _drain(events)
                     self._stop.wait(0.05)  # let a burst of events settle

@@ -103,7 +103,7 @@ class TunnelParameters:
         return Step(plan, lambda: change(new), lambda: change(old), path)
 
 
-def _device_settings(entry: Mapping[str, Any] | None) -> dict[str, Any]:
+def device_settings(entry: Mapping[str, Any] | None) -> dict[str, Any]:
     """WireGuard device settings of an entry (None: cleared)."""
     if entry is None:
         return {"private_key": ZERO_KEY, "listen_port": 0, "fwmark": 0}
@@ -146,7 +146,7 @@ class WireGuardDevices:
         for change in changes:
             name = entry_of(change)["name"]
             path = format_path(self.schema, change.path)
-            new, old = _device_settings(change.new), _device_settings(change.old)
+            new, old = device_settings(change.new), device_settings(change.old)
             plan = {"op": "wireguard set", "name": name, "listen-port": new["listen_port"]}
             plan |= {"fwmark": new["fwmark"], "private-key": "(set)" if change.new else "(cleared)"}
             steps.append(

@@ -51,9 +51,12 @@ def parse_edits(schema: Schema, data: str | bytes) -> list[EditStatement]:
 
 
 def module_words(schema: Schema) -> dict[str, str]:
-    """Every word that names a module (aliases and container names) -> the container."""
-    words = {word: root for word, root in MODULE_ALIASES.items() if root in schema.roots}
-    words.update({name: name for name in schema.roots})
+    """Every word that names a configurable module (aliases and container names) ->
+    the container; state-only containers (such as the agent's drift report) are not
+    modules a statement can write."""
+    roots = {name for name, node in schema.roots.items() if node.config}
+    words = {word: root for word, root in MODULE_ALIASES.items() if root in roots}
+    words.update({name: name for name in roots})
     return words
 
 

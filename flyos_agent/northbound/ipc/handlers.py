@@ -15,6 +15,7 @@ from flyos_agent.config import AgentConfig
 from flyos_agent.datastore.edit import Edit, ErrorOption, Operation
 from flyos_agent.datastore.paths import parse_path
 from flyos_agent.errors import AccessDenied, BadElement, InvalidValue, OperationNotSupported
+from flyos_agent.northbound.backoff import LoginBackoff, LoginThrottled
 from flyos_agent.northbound.dsl import parse_edits
 from flyos_agent.northbound.ipc.protocol import Args, Request
 from flyos_agent.northbound.tokens import TokenStore
@@ -39,11 +40,13 @@ class Peer:
 
 @dataclass
 class Context:
-    """Per-connection state: the Manager, who the peer is, and its session."""
+    """Per-connection state: the Manager, who the peer is, and its session
+    (`backoff` is the server's, shared by every connection)."""
 
     manager: Manager
     config: AgentConfig
     peer: Peer
+    backoff: LoginBackoff
     session: Session | None = None
     private: bool = False
     failed_logins: int = 0
@@ -158,11 +161,21 @@ def ping(ctx: Context, args: Args) -> dict[str, Any]:
 def login(ctx: Context, args: Args) -> dict[str, Any]:
     """Start a session as a configured user (replacing any current session)."""
     name = args.required("user")
-    user = ctx.config.authenticate(name, args.required("password"))
+    password = args.required("password")
+    source, peer = f"uid={ctx.peer.uid}", f"pid={ctx.peer.pid} uid={ctx.peer.uid}"
+    try:
+        ctx.backoff.check(source, name)
+    except LoginThrottled:
+        ctx.failed_logins += 1
+        auth_failed(name, CHANNEL, peer, "backing off")
+        raise
+    user = ctx.config.authenticate(name, password)
     if user is None:
         ctx.failed_logins += 1
-        auth_failed(name, CHANNEL, f"pid={ctx.peer.pid} uid={ctx.peer.uid}", "wrong password")
+        ctx.backoff.failed(source, name)
+        auth_failed(name, CHANNEL, peer, "wrong password")
         raise AccessDenied("login failed: unknown user or wrong password")
+    ctx.backoff.succeeded(source, name)
     if ctx.session is not None:
         ctx.manager.close_session(ctx.session)
     ctx.session = ctx.manager.open_session(user.name, CHANNEL, user.group)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flyos_agent.errors import BadElement, FlyosError, MalformedMessage
+from flyos_agent.northbound.jsonsafe import DEFAULT_MAX_DEPTH, load_json
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,13 @@ class BadRequest(Exception):
         self.error = MalformedMessage(message)
 
 
-def parse_request(line: bytes) -> Request:
-    """Decode one request line; BadRequest (a malformed-message error) otherwise."""
+def parse_request(line: bytes, max_depth: int = DEFAULT_MAX_DEPTH) -> Request:
+    """Decode one request line (JSON nested at most `max_depth` deep); BadRequest
+    (a malformed-message error) otherwise."""
     try:
-        message = json.loads(line)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadRequest(None, f"not valid JSON: {exc}") from None
+        message = load_json(line, max_depth)
+    except MalformedMessage as exc:
+        raise BadRequest(None, exc.message) from None
     if not isinstance(message, dict):
         raise BadRequest(None, "a request must be a JSON object")
     request_id = message.get("id")
@@ -118,7 +120,7 @@ class Args:
     def integer(self, name: str) -> int | None:
         """A non-negative integer argument (a JSON number or a digit string), or None."""
         value = self.values.get(name)
-        if isinstance(value, str) and value.isdigit():
+        if isinstance(value, str) and value.isascii() and value.isdigit():
             value = int(value)
         if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
             return value

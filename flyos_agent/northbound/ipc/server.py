@@ -6,11 +6,19 @@ IPC group get an admin session under their own user name; anyone else must
 order; each runs in a worker thread so a slow commit never blocks other
 clients. When a connection ends, for any reason, its session is closed: its
 locks are released and its unconfirmed confirmed commit is reverted.
+
+Limits (config keys): `ipc_max_connections` connections at once (one beyond
+gets a resource-denied reply and is closed); a peer that must log in has
+`login_timeout` seconds to do so; failed logins back off per (uid, user)
+(`login_backoff_after`, `login_backoff_max`) and three on one connection
+close it; request lines are capped at `max_message_bytes` and nested at most
+`max_nesting_depth` deep.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import grp
 import logging
 import os
@@ -21,7 +29,8 @@ import struct
 from pathlib import Path
 
 from flyos_agent.config import AgentConfig
-from flyos_agent.errors import FlyosError, OperationFailed, TooBig
+from flyos_agent.errors import AccessDenied, FlyosError, OperationFailed, ResourceDenied, TooBig
+from flyos_agent.northbound.backoff import LoginBackoff
 from flyos_agent.northbound.ipc.handlers import CHANNEL, Context, Peer, dispatch
 from flyos_agent.northbound.ipc.protocol import BadRequest, error_reply, ok_reply, parse_request
 from flyos_agent.runtime.manager import Manager
@@ -114,6 +123,7 @@ class IpcServer:
         self._server: asyncio.Server | None = None
         self._closing = False
         self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+        self._backoff = LoginBackoff(config.login_backoff_after, config.login_backoff_max)
 
     async def start(self) -> None:
         """Start accepting connections."""
@@ -138,13 +148,21 @@ class IpcServer:
         if self._closing:
             writer.transport.abort()
             return
+        limit = self.config.ipc_max_connections
+        if len(self._connections) >= limit:
+            error = ResourceDenied(f"too many IPC connections (limit {limit}); try again later")
+            log.warning("refused an IPC connection: %s", error)
+            with contextlib.suppress(OSError):
+                await _refuse(writer, error)
+            writer.close()
+            return
         task = asyncio.current_task()
         assert task is not None
         self._connections[task] = writer
         ctx: Context | None = None
         try:
             peer = peer_of(writer.get_extra_info("socket"), self.config.ipc_group)
-            ctx = Context(self.manager, self.config, peer)
+            ctx = Context(self.manager, self.config, peer, self._backoff)
             if peer.trusted:
                 ctx.session = await asyncio.to_thread(
                     self.manager.open_session, peer.name, CHANNEL, "admin"
@@ -161,16 +179,24 @@ class IpcServer:
     async def _converse(
         self, ctx: Context, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
+        loop = asyncio.get_running_loop()
+        login_deadline = loop.time() + self.config.login_timeout
         while True:
+            wait = None if ctx.session is not None else max(0.0, login_deadline - loop.time())
             try:
-                line = await reader.readuntil(b"\n")
+                line = await asyncio.wait_for(reader.readuntil(b"\n"), wait)
+            except TimeoutError:
+                timeout = self.config.login_timeout
+                log.info("closing IPC connection of %s: no login in time", ctx.peer.name)
+                late = AccessDenied(f"no login within {timeout} s; closing the connection")
+                await _refuse(writer, late)
+                return
             except asyncio.IncompleteReadError:
                 return
             except asyncio.LimitOverrunError:
                 limit = self.config.max_message_bytes
-                error = TooBig(f"message larger than {limit} bytes; closing the connection")
-                writer.write(error_reply(None, error))
-                await writer.drain()
+                big = TooBig(f"message larger than {limit} bytes; closing the connection")
+                await _refuse(writer, big)
                 return
             if not line.strip():
                 continue
@@ -184,7 +210,7 @@ class IpcServer:
 
     async def _answer(self, ctx: Context, line: bytes) -> bytes:
         try:
-            request = parse_request(line)
+            request = parse_request(line, self.config.max_nesting_depth)
         except BadRequest as bad:
             return error_reply(bad.request_id, bad.error)
         try:
@@ -195,3 +221,9 @@ class IpcServer:
             log.exception("IPC command '%s' failed", request.command)
             summary = (str(exc).splitlines() or [type(exc).__name__])[0]
             return error_reply(request.id, OperationFailed(f"internal error: {summary}"))
+
+
+async def _refuse(writer: asyncio.StreamWriter, error: FlyosError) -> None:
+    """Send the one error reply a connection gets before it is closed."""
+    writer.write(error_reply(None, error))
+    await writer.drain()

@@ -19,12 +19,16 @@ session answers only the user that opened it. A request in the 2026-07-28
 per-request protocol, which has no sessions, is refused with -32022 naming
 the handshake versions, and clients fall back to the initialize handshake:
 the session is what holds the private candidate and the confirmed commit.
+
+Limits: at most `mcp_max_sessions` sessions at once (an initialize beyond
+is answered 503 with a JSON-RPC error saying so); bodies nested at most
+`max_nesting_depth` deep (-32700 naming the bound); a caller backing off
+after failed logins gets 401 with Retry-After.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -40,8 +44,12 @@ from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocketClose
 
 from flyos_agent.config import AgentConfig
+from flyos_agent.errors import MalformedMessage, ResourceDenied
+from flyos_agent.northbound.backoff import LoginThrottled
+from flyos_agent.northbound.jsonsafe import load_json
 from flyos_agent.northbound.mcp.guardrails import ToolSession
 from flyos_agent.northbound.mcp.jsonrpc import (
+    FLYOS_ERROR,
     INVALID_REQUEST,
     PARSE_ERROR,
     FlyosJsonRpc,
@@ -74,6 +82,9 @@ class McpHttpApp:
         )
         self._jsonrpc = FlyosJsonRpc(manager)
         self._max_body = config.rest_max_body_bytes
+        self._max_depth = config.max_nesting_depth
+        self._max_sessions = config.mcp_max_sessions
+        self._opening = 0  # initialize requests in progress
 
     @contextlib.asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
@@ -94,7 +105,13 @@ class McpHttpApp:
             await WebSocketClose()(scope, receive, send)
             return
         request = Request(scope, receive)
-        caller = await anyio.to_thread.run_sync(self._authenticate, request)
+        try:
+            caller = await anyio.to_thread.run_sync(self._authenticate, request)
+        except LoginThrottled as throttled:
+            reply = error_reply(None, INVALID_REQUEST, throttled.message, throttled.to_dict())
+            headers = {"WWW-Authenticate": CHALLENGE, "Retry-After": str(throttled.retry_after)}
+            await JSONResponse(reply, 401, headers)(scope, receive, send)
+            return
         if caller is None:
             reply = error_reply(
                 None, INVALID_REQUEST, "authentication required: HTTP Basic or a bearer token"
@@ -114,20 +131,29 @@ class McpHttpApp:
             await JSONResponse(reply, 413)(scope, receive, send)
             return
         try:
-            payload = json.loads(body)
-        except ValueError as exc:
-            reply = error_reply(None, PARSE_ERROR, f"parse error: {exc}")
+            payload = load_json(body, self._max_depth)
+        except MalformedMessage as exc:
+            reply = error_reply(None, PARSE_ERROR, f"parse error: {exc.message}")
             await JSONResponse(reply, 200)(scope, receive, send)
             return
         if not isinstance(payload, list) and is_mcp_message(payload):
-            await self._to_sdk(scope, _replay(body, receive), send, caller)
+            initialize = payload if payload.get("method") == "initialize" else None
+            await self._to_sdk(scope, _replay(body, receive), send, caller, initialize)
             return
         reply = await anyio.to_thread.run_sync(self._jsonrpc.handle, payload, caller)
         response = Response(status_code=200) if reply is None else JSONResponse(reply, 200)
         await response(scope, receive, send)
 
-    async def _to_sdk(self, scope: Scope, receive: Receive, send: Send, caller: Principal) -> None:
-        """Pass a request to the SDK, keeping the session registry in step with it."""
+    async def _to_sdk(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        caller: Principal,
+        initialize: dict[str, Any] | None = None,
+    ) -> None:
+        """Pass a request to the SDK, keeping the session registry in step with it
+        (`initialize`: the request, if it is one: it opens a session if there is room)."""
         headers = Request(scope).headers
         version = headers.get(MCP_PROTOCOL_VERSION_HEADER)
         if version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS:
@@ -154,7 +180,7 @@ class McpHttpApp:
             await send(message)
 
         if session_id is None:
-            await self._sdk.handle_request(scope, receive, watch)
+            await self._open_or_pass(scope, receive, watch, initialize)
             return
         if scope["method"] == "DELETE" and owner is not None:
             # end the Manager session (and revert) before the client hears the session is gone
@@ -167,6 +193,28 @@ class McpHttpApp:
             if status == 404:  # the SDK no longer knows the session (idle timeout, crash)
                 with anyio.CancelScope(shield=True):
                     await anyio.to_thread.run_sync(self.sessions.close, session_id)
+
+    async def _open_or_pass(
+        self, scope: Scope, receive: Receive, send: Send, initialize: dict[str, Any] | None
+    ) -> None:
+        """A request without a session to the SDK; an initialize only while there is room."""
+        if initialize is None:
+            await self._sdk.handle_request(scope, receive, send)
+            return
+        if len(self.sessions) + self._opening >= self._max_sessions:
+            error = ResourceDenied(
+                f"too many MCP sessions (limit {self._max_sessions}); "
+                "end one (HTTP DELETE) or wait for an idle one to expire"
+            )
+            request_id = initialize.get("id")
+            reply = error_reply(request_id, FLYOS_ERROR, error.message, error.to_dict())
+            await JSONResponse(reply, 503)(scope, receive, send)
+            return
+        self._opening += 1
+        try:
+            await self._sdk.handle_request(scope, receive, send)
+        finally:
+            self._opening -= 1
 
     def _authenticate(self, request: Request) -> Principal | None:
         """The caller (None: refused, and audited), like REST (blocks: scrypt)."""

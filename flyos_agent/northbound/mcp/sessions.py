@@ -49,6 +49,10 @@ class McpSessions:
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        """How many sessions are open."""
+        return len(self._entries)
+
     def register(self, session_id: str, owner: Principal) -> None:
         """Record a session the SDK just opened for `owner`."""
         with self._lock:

@@ -20,7 +20,7 @@ def _timeout(params: Params) -> int | None:
     text = params.text("confirm-timeout")
     if text is None:
         return None
-    if not text.isdigit() or not 0 < int(text) < 2**32:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**32:
         raise InvalidValue(
             f"confirm-timeout '{text}' is not a number of seconds (1..4294967295)",
             info={"bad-element": "confirm-timeout"},

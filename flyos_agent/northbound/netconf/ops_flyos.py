@@ -16,7 +16,7 @@ def _number(params: Params, name: str) -> int | None:
     text = params.text(name)
     if text is None:
         return None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise InvalidValue(f"{name} '{text}' is not a number", info={"bad-element": name})
     return int(text)
 

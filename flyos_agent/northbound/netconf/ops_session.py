@@ -12,8 +12,10 @@ from flyos_agent.northbound.netconf.rpc import REGISTRY, Params, Reply, RpcConte
 
 @REGISTRY.rpc(BASE, "close-session")
 async def close_session(ctx: RpcContext, operation: etree._Element) -> Reply:
-    """End this session gracefully (after the <ok/>)."""
+    """End this session gracefully: its locks are released (and the rest of what
+    ending a session does) before the <ok/>, the channel closes after it."""
     Params(operation, {})
+    await ctx.call(ctx.manager.close_session, ctx.session)
     ctx.close_after_reply()
     return None
 
@@ -24,7 +26,7 @@ async def kill_session(ctx: RpcContext, operation: etree._Element) -> Reply:
     params = Params(operation, base_params("session-id"))
     params.required("session-id")
     text = params.text("session-id") or ""
-    if not text.isdigit() or int(text) == 0:
+    if not (text.isascii() and text.isdigit()) or int(text) == 0:
         raise InvalidValue(
             f"session-id '{text}' is not a session id", info={"bad-element": "session-id"}
         )

@@ -5,6 +5,14 @@ the config, in a worker thread) or with one of their `ssh_keys`. Nothing but
 the `netconf` subsystem is served: no shell, exec, pty, forwarding or agent.
 The host key (ed25519) is generated into the state dir on first start, mode
 0600, and reused after.
+
+Limits (config keys): `login_timeout` seconds to authenticate; failed
+passwords back off per (source, user) (`login_backoff_after`,
+`login_backoff_max`; a refused attempt gets the reason as an SSH auth
+banner); at most `netconf_max_sessions` SSH connections and as many NETCONF
+sessions at once: a connection beyond is disconnected (too-many-connections)
+once its key exchange is done, or by the login timeout, and a session channel
+beyond is refused (resource-shortage), both saying why.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from typing import Any
 import asyncssh
 
 from flyos_agent.config import AgentConfig, Listen, User
+from flyos_agent.northbound.backoff import LoginBackoff, LoginThrottled
 from flyos_agent.northbound.netconf import (  # noqa: F401 - importing registers the handlers
     ops_commit,
     ops_config,
@@ -37,7 +46,6 @@ log = logging.getLogger(__name__)
 
 HOST_KEY_NAME = "ssh_host_ed25519_key"
 SUBSYSTEM = "netconf"
-LOGIN_TIMEOUT = 30.0
 SHUTDOWN_GRACE_SECONDS = 10.0
 
 
@@ -65,6 +73,8 @@ class _Channel(asyncssh.SSHServerSession[bytes]):
         self._peer = peer
         self._chan: asyncssh.SSHServerChannel[bytes] | None = None
         self._netconf: NetconfSession | None = None
+        self._counted = True  # one of the server's `channels` until connection_lost
+        server.channels += 1
 
     def connection_made(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:
         self._chan = chan
@@ -101,6 +111,9 @@ class _Channel(asyncssh.SSHServerSession[bytes]):
             self._netconf.resume_writing()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._counted:
+            self._counted = False
+            self._server.channels -= 1
         if self._netconf is not None:
             self._server.track(self._netconf.closed())
 
@@ -132,13 +145,31 @@ class _SSHServer(asyncssh.SSHServer):
         self._server = server
         self._conn: asyncssh.SSHServerConnection | None = None
         self._peer = "-"
+        self._counted = False
+        self._refusal: str | None = None  # over the connection cap: why, said at begin_auth
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self._conn = conn
         peer = conn.get_extra_info("peername")
         self._peer = str(peer[0]) if peer else "-"
+        limit = self._server.config.netconf_max_sessions
+        if self._server.connections >= limit:
+            self._refusal = f"too many NETCONF connections (limit {limit})"
+            return
+        self._server.connections += 1
+        self._counted = True
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._counted:
+            self._counted = False
+            self._server.connections -= 1
 
     def begin_auth(self, username: str) -> bool:
+        if self._refusal is not None and self._conn is not None:
+            # said after the key exchange, so the client can read it (and not a reset)
+            log.warning("netconf: refused a connection from %s: %s", self._peer, self._refusal)
+            self._conn.disconnect(asyncssh.DISC_TOO_MANY_CONNECTIONS, self._refusal)
+            return True
         user = self._server.config.user(username)
         if user is not None and user.ssh_keys and self._conn is not None:
             try:
@@ -153,10 +184,21 @@ class _SSHServer(asyncssh.SSHServer):
         return True
 
     async def validate_password(self, username: str, password: str) -> bool:
+        backoff = self._server.backoff
+        try:
+            backoff.check(self._peer, username)
+        except LoginThrottled as refused:
+            auth_failed(username, CHANNEL, self._peer, "backing off")
+            if self._conn is not None:
+                self._conn.send_auth_banner(f"{refused.message}\n")
+            return False
         user = await asyncio.to_thread(self._server.config.authenticate, username, password)
         if user is None:
+            backoff.failed(self._peer, username)
             auth_failed(username, CHANNEL, self._peer, "wrong password")
-        return user is not None
+            return False
+        backoff.succeeded(self._peer, username)
+        return True
 
     def public_key_auth_supported(self) -> bool:
         return True
@@ -166,6 +208,13 @@ class _SSHServer(asyncssh.SSHServer):
         user = self._server.config.user(self._conn.get_extra_info("username"))
         if user is None:
             return False
+        limit = self._server.config.netconf_max_sessions
+        if self._server.channels >= limit:
+            reason = f"too many NETCONF sessions (limit {limit})"
+            log.warning(
+                "netconf: refused a session of %s from %s: %s", user.name, self._peer, reason
+            )
+            raise asyncssh.ChannelOpenError(asyncssh.OPEN_RESOURCE_SHORTAGE, reason)
         return _Channel(self._server, user, self._peer)
 
 
@@ -179,9 +228,15 @@ class NetconfServer:
         asyncssh.set_log_level(logging.WARNING)  # not a line per connection and channel
         codec = XmlCodec(manager.schema)
         hub = NotificationHub(codec, asyncio.get_running_loop())
-        options = options or Options(max_message=config.netconf_max_message_bytes)
+        options = options or Options(
+            max_message=config.netconf_max_message_bytes, max_depth=config.max_nesting_depth
+        )
         self.state = ServerState(manager, codec, Library(manager.schema), hub, options)
+        self.backoff = LoginBackoff(config.login_backoff_after, config.login_backoff_max)
+        self.connections = 0  # SSH connections open, authenticated or not
+        self.channels = 0  # session channels open (each a NETCONF session)
         manager.subscribe(hub.on_commit)
+        manager.subscribe_events(hub.on_event)
         self._acceptor: asyncssh.SSHAcceptor | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -194,7 +249,7 @@ class NetconfServer:
             listen.port,
             server_host_keys=[key],
             encoding=None,
-            login_timeout=LOGIN_TIMEOUT,
+            login_timeout=self.config.login_timeout,
             allow_pty=False,
             agent_forwarding=False,
             x11_forwarding=False,

@@ -19,6 +19,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from lxml import etree
@@ -54,7 +55,7 @@ from flyos_agent.northbound.netconf.namespaces import (
 from flyos_agent.northbound.netconf.notifications import NotificationHub
 from flyos_agent.northbound.netconf.rpc import REGISTRY, Registry
 from flyos_agent.northbound.netconf.xmldata import XmlCodec
-from flyos_agent.northbound.netconf.xmlsafe import parse_message
+from flyos_agent.northbound.netconf.xmlsafe import MAX_DEPTH, parse_message
 from flyos_agent.runtime.manager import Manager
 from flyos_agent.runtime.sessions import Session
 
@@ -86,6 +87,7 @@ class Options:
     """Limits of every session."""
 
     max_message: int = DEFAULT_MAX_MESSAGE
+    max_depth: int = MAX_DEPTH
     hello_timeout: float = 60.0
     idle_timeout: float = 3600.0
 
@@ -220,14 +222,15 @@ class NetconfSession:
             target.terminate()
 
     def subscribe(self, filter_element: etree._Element | None) -> None:
-        """create-subscription: notifications from now on, through `filter_element`."""
+        """create-subscription: notifications from now on, as NACM lets this session
+        read them, through `filter_element`."""
         if self._subscribed:
             raise InUse("this session already has a subscription")
         if filter_element is not None and filter_element.get("type", "subtree") != "subtree":
             raise OperationNotSupported("notification filters must be subtree filters")
         self._filter = filter_element
         self._subscribed = True
-        self.state.hub.add(self._notify)
+        self.state.hub.add(self._notify, partial(self.manager.notification_view, self.session))
 
     def close_after_reply(self) -> None:
         """close-session: end after this reply."""
@@ -277,7 +280,7 @@ class NetconfSession:
 
     def _accept_hello(self, message: bytes) -> bool:
         try:
-            root = parse_message(message)
+            root = parse_message(message, self.state.options.max_depth)
         except MalformedMessage as exc:
             log.warning("netconf session %s: bad hello: %s", self.session.id, exc)
             return False
@@ -301,7 +304,7 @@ class NetconfSession:
         attributes: dict[str, str] = {}
         _count(record, self.state.statistics, "in_rpcs")
         try:
-            root = parse_message(message)
+            root = parse_message(message, self.state.options.max_depth)
             attributes = {str(k): str(v) for k, v in root.attrib.items()}
             operation = self._operation(root)
             handler = self.state.registry.handler(operation)

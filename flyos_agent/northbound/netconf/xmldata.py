@@ -12,7 +12,7 @@ the entry's path is `missing-element`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from lxml import etree
@@ -30,8 +30,6 @@ from flyos_agent.schema import Kind, Schema, SchemaNode
 
 DEFAULT_ATTR = qname(WITH_DEFAULTS_ATTR, "default")
 _ABSENT: Any = object()
-
-OperationOf = Callable[[etree._Element], str | None]
 
 
 def leaf_text(value: Any) -> str | None:
@@ -134,25 +132,16 @@ class XmlCodec:
 
     # ------------------------------------------------------------------ XML -> JSON
 
-    def from_xml(
-        self,
-        elements: list[etree._Element],
-        *,
-        operation_of: OperationOf | None = None,
-        on_operation: OperationHook | None = None,
-    ) -> dict[str, Any]:
-        """RFC 7951 JSON for top-level data `elements` (the children of <config>).
+    def from_xml(self, elements: list[etree._Element]) -> dict[str, Any]:
+        """RFC 7951 JSON for top-level data `elements` (the children of an inline <config>).
 
-        With `operation_of` and `on_operation`, every element that carries an
-        edit operation is handed to `on_operation` and left out of the result.
+        edit-config reads its <config> with xmlreader instead, straight into tree values.
         """
-        walker = Walker(self.schema, operation_of, on_operation)
+        walker = Walker(self.schema)
         out: dict[str, Any] = {}
         for element in elements:
             node = walker.top_node(element)
             path: InstancePath = ((node.name, None),)
-            if walker.split_off(element, node, path):
-                continue
             _put(out, f"{node.module}:{node.name}", walker.container(element, node, path))
         return out
 
@@ -188,30 +177,22 @@ class XmlCodec:
         return "/" + "/".join(parts), nsmap
 
 
-# Called for an element that carries its own edit operation: (element, node, path, walker).
-OperationHook = Callable[[etree._Element, SchemaNode, InstancePath, "Walker"], None]
-
-
 def _quote(text: str) -> str:
     return f'"{text}"' if "'" in text else f"'{text}'"
 
 
 class Walker:
-    """One XML -> JSON conversion (with the optional split-off of operations)."""
+    """One XML -> JSON conversion."""
 
-    def __init__(
-        self, schema: Schema, operation_of: OperationOf | None, on_operation: OperationHook | None
-    ) -> None:
+    def __init__(self, schema: Schema) -> None:
         self.schema = schema
-        self.operation_of = operation_of
-        self.on_operation = on_operation
         self.namespaces = {info.namespace for info in schema.modules}
 
     def top_node(self, element: etree._Element) -> SchemaNode:
         namespace, local = _name(element)
         module = self.schema.module_by_namespace(namespace or "")
         if module is None:
-            raise _unknown_namespace(local, namespace)
+            raise unknown_namespace(local, namespace)
         node = self.schema.roots.get(local)
         if node is None or node.module != module.name:
             raise UnknownElement(
@@ -220,15 +201,6 @@ class Walker:
                 info={"bad-element": local},
             )
         return node
-
-    def split_off(self, element: etree._Element, node: SchemaNode, path: InstancePath) -> bool:
-        """Hand an element with its own operation to the hook; True if it was."""
-        if self.operation_of is None or self.on_operation is None:
-            return False
-        if self.operation_of(element) is None:
-            return False
-        self.on_operation(element, node, path, self)
-        return True
 
     def container(
         self, element: etree._Element, node: SchemaNode, path: InstancePath
@@ -247,8 +219,6 @@ class Walker:
                 child_path = (*path, (child_node.name, (child.text or "",)))
             else:
                 child_path = (*path, (child_node.name, None))
-            if self.split_off(child, child_node, child_path):
-                continue
             value = self.value(child, child_node, child_path)
             if child_node.is_list_like:
                 out.setdefault(child_node.name, []).append(value)
@@ -276,10 +246,10 @@ class Walker:
         if found is not None and found.namespace == namespace:
             return found
         if namespace not in self.namespaces:
-            raise _unknown_namespace(local, namespace)
+            raise unknown_namespace(local, namespace)
         raise UnknownElement(
             f"'{local}' is not a child of '{node.name}'",
-            path=_text_path(self.schema, path),
+            path=text_path(self.schema, path),
             info={"bad-element": local},
         )
 
@@ -294,7 +264,7 @@ class Walker:
         if missing:
             raise MissingElement(
                 f"an entry of list '{node.name}' lacks its key {', '.join(missing)}",
-                path=_text_path(self.schema, path),
+                path=text_path(self.schema, path),
                 info={"bad-element": missing[0]},
             )
         return tuple(values[k] for k in node.keys)
@@ -320,14 +290,16 @@ def _name(element: etree._Element) -> tuple[str | None, str]:
     return split(str(element.tag))
 
 
-def _unknown_namespace(local: str, namespace: str | None) -> UnknownNamespace:
+def unknown_namespace(local: str, namespace: str | None) -> UnknownNamespace:
+    """The unknown-namespace error for element `local` in `namespace`."""
     return UnknownNamespace(
         f"no module has namespace '{namespace or ''}' (element '{local}')",
         info={"bad-element": local, "bad-namespace": namespace or ""},
     )
 
 
-def _text_path(schema: Schema, path: InstancePath) -> str:
+def text_path(schema: Schema, path: InstancePath) -> str:
+    """`path` as error-path text ("/" when it does not format)."""
     try:
         return format_path(schema, path)
     except FlyosError:

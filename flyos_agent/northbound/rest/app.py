@@ -1,11 +1,13 @@
 """The Flask application of the REST channel: /api/v1, /restconf, /openapi.json, /docs.
 
 Before anything else, every request is authenticated (401 with a
-WWW-Authenticate challenge otherwise); only then is the body read, capped at
-`max_body_bytes` (413). What the caller may read, change or run is decided
-by the Manager (NACM) like on every channel: a refusal is a 403. Every
-failure is answered with an RFC 8040 `errors` body in JSON or XML; an
-unexpected exception is logged and answered 500 without a traceback.
+WWW-Authenticate challenge otherwise, plus Retry-After while the caller backs
+off after failed logins); only then is the body read, capped at
+`max_body_bytes` (413) and parsed nested at most `max_nesting_depth` deep.
+What the caller may read, change or run is decided by the Manager (NACM)
+like on every channel: a refusal is a 403. Every failure is answered with an
+RFC 8040 `errors` body in JSON or XML; an unexpected exception is logged and
+answered 500 without a traceback.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from flyos_agent.errors import (
     OperationNotSupported,
     TooBig,
 )
+from flyos_agent.northbound.backoff import LoginThrottled
 from flyos_agent.northbound.rest.api_v1 import api_v1
 from flyos_agent.northbound.rest.auth import CHALLENGE, Authenticator
 from flyos_agent.northbound.rest.context import (
@@ -38,7 +41,7 @@ from flyos_agent.northbound.rest.context import (
 from flyos_agent.northbound.rest.docs import TOKEN_ENDPOINTS, TOKEN_PARAMETER, docs
 from flyos_agent.northbound.rest.errors import HttpError, errors_document, errors_xml, status_of
 from flyos_agent.northbound.rest.etag import Versions
-from flyos_agent.northbound.rest.media import YANG_JSON, YANG_XML, wants_xml
+from flyos_agent.northbound.rest.media import DEPTH_SETTING, YANG_JSON, YANG_XML, wants_xml
 from flyos_agent.northbound.rest.restconf_data import restconf_data
 from flyos_agent.northbound.rest.restconf_meta import restconf_meta
 from flyos_agent.northbound.rest.restconf_ops import restconf_ops
@@ -60,6 +63,7 @@ def create_app(
     """The REST channel's WSGI application over `manager`."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
+    app.config[DEPTH_SETTING] = config.max_nesting_depth
     tokens = tokens or TokenStore(manager.journal, config)
     app.extensions[EXTENSION] = RestState(
         manager=manager,
@@ -82,12 +86,16 @@ def _authenticate() -> None:
     access_token = None
     if request.method in ("GET", "HEAD") and request.endpoint in TOKEN_ENDPOINTS:
         access_token = request.args.get(TOKEN_PARAMETER)
-    caller = state().authenticator.authenticate(
-        request.headers.get("Authorization"),
-        access_token,
-        channel=CHANNEL,
-        peer=request.remote_addr,
-    )
+    try:
+        caller = state().authenticator.authenticate(
+            request.headers.get("Authorization"),
+            access_token,
+            channel=CHANNEL,
+            peer=request.remote_addr,
+        )
+    except LoginThrottled as throttled:
+        headers = {"WWW-Authenticate": CHALLENGE, "Retry-After": str(throttled.retry_after)}
+        raise HttpError(401, throttled, headers) from None
     if caller is None:
         error = AccessDenied("authentication required: HTTP Basic or a bearer token")
         raise HttpError(401, error, {"WWW-Authenticate": CHALLENGE})

@@ -39,7 +39,8 @@ def source(args: Args, name: str, default: str) -> str:
     """A datastore name argument: running, candidate, startup, commit:<id> or rollback:<n>."""
     text = args.text(name, default) or default
     kind, sep, number = text.partition(":")
-    if sep and kind in ("commit", "rollback") and number.isdigit() and int(number) <= MAX_COUNT:
+    numeric = number.isascii() and number.isdigit()
+    if sep and kind in ("commit", "rollback") and numeric and int(number) <= MAX_COUNT:
         return text
     if not sep and text in ("running", "candidate", "startup"):
         return text

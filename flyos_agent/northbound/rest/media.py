@@ -4,19 +4,22 @@ RESTCONF speaks `application/yang-data+json` and `+xml` (RFC 8040), YANG
 Patch `application/yang-patch+json` and `+xml` (RFC 8072); plain
 `application/json` and `application/xml` are taken as their yang-data
 equivalents, so `curl -H "Content-Type: application/json"` works everywhere.
+Bodies are parsed as untrusted input: no DTDs or entities in XML, and XML and
+JSON nested at most `MAX_NESTING_DEPTH` (app config) levels deep.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from lxml import etree
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from flyos_agent.errors import InvalidValue, MalformedMessage
+from flyos_agent.northbound.jsonsafe import DEFAULT_MAX_DEPTH, load_json
+from flyos_agent.northbound.netconf.xmlsafe import parse_message
 from flyos_agent.northbound.rest.errors import HttpError
 
 YANG_JSON = "application/yang-data+json"
@@ -27,10 +30,7 @@ JSON_TYPES = (YANG_JSON, "application/json")
 XML_TYPES = (YANG_XML, "application/xml", "text/xml")
 DATA_TYPES = (*JSON_TYPES, *XML_TYPES)
 PATCH_TYPES = (PATCH_JSON, PATCH_XML)
-
-_XML_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, remove_comments=True, remove_pis=True, huge_tree=False
-)
+DEPTH_SETTING = "MAX_NESTING_DEPTH"
 
 
 def content_type() -> str | None:
@@ -77,20 +77,25 @@ def json_body(*, optional: bool = False) -> Any:
             return None
         raise MalformedMessage("the request needs a body")
     try:
-        return json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise MalformedMessage(f"the body is not valid JSON: {exc}") from None
+        return load_json(data, _max_depth())
+    except MalformedMessage as exc:
+        raise MalformedMessage(f"the request body: {exc.message}") from None
 
 
 def xml_body() -> etree._Element:
-    """The request body parsed as XML (no entities, no network, no DTD tricks)."""
+    """The request body parsed as XML (no DTD or entities, no network, bounded depth)."""
     data = body_bytes()
     if not data.strip():
         raise MalformedMessage("the request needs a body")
     try:
-        return etree.fromstring(data, _XML_PARSER)
-    except etree.XMLSyntaxError as exc:
-        raise MalformedMessage(f"the body is not well-formed XML: {exc}") from None
+        return parse_message(data, _max_depth())
+    except MalformedMessage as exc:
+        raise MalformedMessage(f"the request body: {exc.message}") from None
+
+
+def _max_depth() -> int:
+    depth: int = current_app.config.get(DEPTH_SETTING, DEFAULT_MAX_DEPTH)
+    return depth
 
 
 def wants_xml() -> bool:

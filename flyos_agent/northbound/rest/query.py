@@ -70,7 +70,7 @@ def read_options(
     depth: int | None = None
     text = args.get("depth", "unbounded")
     if text != "unbounded":
-        if not text.isdigit() or not 1 <= int(text) <= MAX_DEPTH:
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_DEPTH:
             raise InvalidValue(f"depth must be 1..{MAX_DEPTH} or 'unbounded', not '{text}'")
         depth = int(text)
     fields = None

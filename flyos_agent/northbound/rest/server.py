@@ -5,13 +5,16 @@ so a slow commit never blocks the loop) and lets other channels mount ASGI
 apps beside it with `mount_asgi` (MCP's streamable HTTP at /mcp): one
 listener, one TLS configuration, one port. uvicorn runs as a task of the
 daemon's asyncio loop; the daemon owns the signals and stops it with
-`close()`, which lets requests in flight finish.
+`close()`, which lets requests in flight finish. At most `rest_max_requests`
+requests are in progress at once (so memory stays bounded by it times the
+body cap); one beyond is answered 503 with Retry-After and an RFC 8040 error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import socket
 import ssl
@@ -26,7 +29,10 @@ from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from flyos_agent.config import AgentConfig, Listen
+from flyos_agent.errors import ResourceDenied
 from flyos_agent.northbound.rest.app import create_app
+from flyos_agent.northbound.rest.errors import errors_document
+from flyos_agent.northbound.rest.media import YANG_JSON
 from flyos_agent.northbound.tokens import TokenStore
 from flyos_agent.runtime.manager import Manager
 
@@ -119,8 +125,9 @@ class RestServer:
         router = Starlette(
             routes=[*self._mounts, Mount("/", app=flask_asgi)], lifespan=self._lifespan
         )
+        app = _exact_mount_paths(router, frozenset(self._exact_paths))
         config = uvicorn.Config(
-            _exact_mount_paths(router, frozenset(self._exact_paths)),
+            _request_cap(app, self._config.rest_max_requests),
             log_config=None,
             access_log=False,
             lifespan="on",
@@ -190,3 +197,40 @@ def _exact_mount_paths(app: ASGIApp, paths: frozenset[str]) -> ASGIApp:
         await app(scope, receive, send)
 
     return route
+
+
+def _request_cap(app: ASGIApp, limit: int) -> ASGIApp:
+    """`app` with at most `limit` HTTP requests in progress; 503 (Retry-After: 1) beyond.
+
+    One log line per burst of refusals, not one per refused request.
+    """
+    in_progress = 0
+    refusing = False
+    error = ResourceDenied(f"too many requests in progress (limit {limit}); retry later")
+    body = json.dumps(errors_document(error), indent=1).encode()
+    headers = [
+        (b"content-type", YANG_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", b"1"),
+    ]
+
+    async def capped(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal in_progress, refusing
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        if in_progress >= limit:
+            if not refusing:
+                log.warning("REST: refusing requests: %s", error)
+            refusing = True
+            await send({"type": "http.response.start", "status": 503, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        in_progress += 1
+        refusing = False
+        try:
+            await app(scope, receive, send)
+        finally:
+            in_progress -= 1
+
+    return capped

@@ -152,6 +152,38 @@ ROOTS = {
             },
         },
     },
+    'drift': {
+        'module': 'flyos-agent-ops',
+        'namespace': 'urn:flyos:yang:flyos-agent-ops',
+        'kind': 'container',
+        'config': False,
+        'children': {
+            'in-sync': {'kind': 'leaf', 'config': False, 'type': 'bool'},
+            'last-check': {'kind': 'leaf', 'config': False, 'type': 'str'},
+            'object': {
+                'kind': 'list',
+                'config': False,
+                'keys': ['kind', 'name'],
+                'children': {
+                    'kind': {
+                        'kind': 'leaf',
+                        'config': False,
+                        'type': 'str',
+                        'enums': ['link', 'address', 'route', 'rule'],
+                    },
+                    'name': {'kind': 'leaf', 'config': False, 'type': 'str'},
+                    'drift': {
+                        'kind': 'leaf',
+                        'config': False,
+                        'type': 'str',
+                        'enums': ['missing', 'extra', 'different'],
+                    },
+                    'detail': {'kind': 'leaf', 'config': False, 'type': 'str'},
+                    'since': {'kind': 'leaf', 'config': False, 'type': 'str'},
+                },
+            },
+        },
+    },
     'interfaces': {
         'module': 'flyos-interfaces',
         'namespace': 'urn:flyos:yang:flyos-interfaces',

@@ -1,0 +1,1 @@
+"""Reliability campaigns: crash, confirmed commit, fault injection, fuzzing, load."""
