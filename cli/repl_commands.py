@@ -173,7 +173,7 @@ class Commands:
                 args["comment"] = rest.pop(0)
             elif word == "confirmed":
                 args.update(confirmed=True, persist=CLI_PERSIST_ID)
-                if rest and rest[0].isdigit():
+                if rest and rest[0].isascii() and rest[0].isdigit():
                     args["timeout"] = int(rest.pop(0)) * MINUTE
             elif word == "check":
                 args["check"] = True
@@ -262,7 +262,7 @@ CLI_PERSIST_HINT = "'confirm' or a plain 'commit'"
 
 
 def _number(words: list[str]) -> int:
-    if len(words) != 1 or not words[0].isdigit():
+    if len(words) != 1 or not (words[0].isascii() and words[0].isdigit()):
         raise UsageError(f"expected one number, got '{' '.join(words)}'")
     return int(words[0])
 
