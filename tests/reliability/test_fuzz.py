@@ -32,16 +32,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from .agent_harness import campaign_full, campaign_size
-from .fuzz_targets import (
+from .fuzz_harness import (
     MAX_CASE_KB,
     MAX_CASE_SECONDS,
     MAX_INPUT,
-    TARGETS,
     Crash,
     ErrorTrap,
     FuzzTarget,
-    opened,
 )
+from .fuzz_targets import TARGETS, opened
 
 FULL_CASES = 100_000
 CI_CASES = {"netconf": 1200, "rest": 1200, "mcp": 1500, "ipc": 2000, "dsl": 2000}
